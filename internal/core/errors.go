@@ -6,6 +6,8 @@ package core
 import (
 	"errors"
 	"fmt"
+	"io"
+	"strconv"
 )
 
 // Code is a stable, machine-readable error code shown to API users.
@@ -94,4 +96,14 @@ func AsError(err error) *Error {
 // same error. what is a short noun, used in both messages.
 func NotFound(what string) *Error {
 	return &Error{Code: ENOTFOUND, Zh: "未找到" + what, En: what + " not found"}
+}
+
+// MarshalGQL writes the code as a GraphQL enum.
+func (c Code) MarshalGQL(w io.Writer) { _, _ = io.WriteString(w, strconv.Quote(string(c))) }
+
+// UnmarshalGQL reads the code from a GraphQL enum.
+func (c *Code) UnmarshalGQL(v any) error {
+	s, _ := v.(string)
+	*c = Code(s)
+	return nil
 }

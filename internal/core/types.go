@@ -1,0 +1,126 @@
+package core
+
+import "time"
+
+// Region is a node of the administrative hierarchy: province, city, district,
+// town or village/community. Villages carry a kind and a household count.
+type Region struct {
+	ID             int64        `db:"id"`
+	Code           string       `db:"code"`
+	Name           string       `db:"name"`
+	Level          RegionLevel  `db:"level"`
+	Kind           *VillageKind `db:"kind"`
+	ParentID       *int64       `db:"parent_id"`
+	Path           string       `db:"path"`
+	HouseholdCount *int         `db:"household_count"`
+	Version        int          `db:"version"`
+	CreatedAt      time.Time    `db:"created_at"`
+	UpdatedAt      time.Time    `db:"updated_at"`
+}
+
+// Village is a region of level village; the GraphQL API shows it as its own type.
+type Village struct{ Region }
+
+// VillagerGroup is a 村民小组 of a village.
+type VillagerGroup struct {
+	ID        int64     `db:"id"`
+	VillageID int64     `db:"village_id"`
+	Name      string    `db:"name"`
+	CreatedAt time.Time `db:"created_at"`
+}
+
+// Grid is a 网格 of a village.
+type Grid struct {
+	ID        int64     `db:"id"`
+	VillageID int64     `db:"village_id"`
+	Name      string    `db:"name"`
+	CreatedAt time.Time `db:"created_at"`
+}
+
+// Title is a demonstration title held by a village.
+type Title struct {
+	ID               int64       `db:"id"`
+	VillageID        int64       `db:"village_id"`
+	Level            TitleLevel  `db:"level"`
+	Batch            *int        `db:"batch"`
+	Year             int         `db:"year"`
+	Status           TitleStatus `db:"status"`
+	DecisionDocument *string     `db:"decision_document"`
+	Version          int         `db:"version"`
+	CreatedAt        time.Time   `db:"created_at"`
+	UpdatedAt        time.Time   `db:"updated_at"`
+}
+
+// TitleEvent is one entry of a title's history: its award or a status change.
+type TitleEvent struct {
+	ID               int64        `db:"id"`
+	TitleID          int64        `db:"title_id"`
+	VillageID        int64        `db:"village_id"`
+	Action           string       `db:"action"`
+	FromStatus       *TitleStatus `db:"from_status"`
+	ToStatus         TitleStatus  `db:"to_status"`
+	Reason           *string      `db:"reason"`
+	DecisionDocument *string      `db:"decision_document"`
+	DecidedOn        *time.Time   `db:"decided_on"`
+	ActorName        string       `db:"actor_name"`
+	At               time.Time    `db:"at"`
+}
+
+// Activity is one recorded "four ones" activity of a village.
+type Activity struct {
+	ID           int64        `db:"id"`
+	VillageID    int64        `db:"village_id"`
+	Kind         ActivityKind `db:"kind"`
+	Date         time.Time    `db:"occurred_on"` // a civil date, at midnight UTC
+	Title        string       `db:"title"`
+	Place        string       `db:"place"`
+	Organiser    string       `db:"organiser"`
+	Participants *int         `db:"participants"`
+	Description  string       `db:"description"`
+	Version      int          `db:"version"`
+	CreatedAt    time.Time    `db:"created_at"`
+	UpdatedAt    time.Time    `db:"updated_at"`
+}
+
+// Evidence is a file (photo, sign-in sheet, PDF, Office document) attached to an activity.
+type Evidence struct {
+	ID          int64      `db:"id"`
+	VillageID   int64      `db:"village_id"`
+	ActivityID  int64      `db:"activity_id"`
+	ObjectKey   string     `db:"object_key"`
+	Filename    string     `db:"filename"`
+	ContentType string     `db:"content_type"`
+	Size        int64      `db:"size"`
+	SHA256      string     `db:"sha256"`
+	CreatedAt   time.Time  `db:"created_at"`
+	RetainUntil time.Time  `db:"retain_until"`
+	DeletedAt   *time.Time `db:"deleted_at"`
+}
+
+// Upload is a reserved evidence upload that is not yet confirmed.
+type Upload struct {
+	ID           int64     `db:"id"`
+	VillageID    int64     `db:"village_id"`
+	ActivityID   int64     `db:"activity_id"`
+	ObjectKey    string    `db:"object_key"`
+	Filename     string    `db:"filename"`
+	DeclaredType string    `db:"declared_type"`
+	MaxSize      int64     `db:"max_size"`
+	Method       string    `db:"method"`
+	Status       string    `db:"status"`
+	CreatedAt    time.Time `db:"created_at"`
+	ExpiresAt    time.Time `db:"expires_at"`
+}
+
+// Token is an issued access token (its secret is never stored, only a hash).
+type Token struct {
+	ID            int64      `db:"id"`
+	Name          string     `db:"name"`
+	Role          Role       `db:"role"`
+	ScopeRegionID int64      `db:"scope_region_id"`
+	Hint          string     `db:"hint"`
+	CreatedAt     time.Time  `db:"created_at"`
+	ExpiresAt     *time.Time `db:"expires_at"`
+	RevokedAt     *time.Time `db:"revoked_at"`
+	LastUsedAt    *time.Time `db:"last_used_at"`
+}

@@ -1,0 +1,165 @@
+// Package jobs runs lawvillage's scheduled jobs with gocron (the only package
+// that imports it), in China Standard Time. Replicas elect one leader through
+// a PostgreSQL advisory lock, so each run happens once; every run is recorded
+// in job_runs. Any job can also be run by hand for a period.
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"sort"
+	"time"
+
+	"github.com/go-co-op/gocron/v2"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+
+	"github.com/lawvillage/lawvillage/internal/core"
+	"github.com/lawvillage/lawvillage/internal/period"
+	"github.com/lawvillage/lawvillage/internal/postgres"
+)
+
+// leaderLockKey is the advisory lock key of the scheduler's election.
+const leaderLockKey = 0x4c56_5343 // "LVSC"
+
+var (
+	runsTotal = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "lawvillage_job_runs_total",
+		Help: "Job runs by job and outcome.",
+	}, []string{"job", "outcome"})
+	runSeconds = promauto.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "lawvillage_job_run_seconds",
+		Help:    "Duration of job runs.",
+		Buckets: prometheus.ExponentialBuckets(0.01, 4, 10),
+	}, []string{"job"})
+)
+
+// Job is one kind of scheduled work.
+type Job struct {
+	Name        string
+	Description string
+	// Cron is the schedule (5 fields, Asia/Shanghai); Every is used instead when set.
+	Cron  string
+	Every time.Duration
+	// PeriodOf gives the period a scheduled run at the instant works on ("" for none).
+	PeriodOf func(now time.Time) string
+	// Run does the work for the period and returns the rows it wrote or removed.
+	Run func(ctx context.Context, p string) (int64, error)
+}
+
+// Runner runs jobs and records their runs.
+type Runner struct {
+	DB       *postgres.DB
+	Log      *slog.Logger
+	Jobs     map[string]Job
+	Instance string
+}
+
+// NewRunner returns a runner for the jobs.
+func NewRunner(db *postgres.DB, log *slog.Logger, jobs ...Job) *Runner {
+	host, _ := os.Hostname()
+	r := &Runner{DB: db, Log: log, Jobs: map[string]Job{}, Instance: fmt.Sprintf("%s/%d", host, os.Getpid())}
+	for _, j := range jobs {
+		r.Jobs[j.Name] = j
+	}
+	return r
+}
+
+// Names lists the jobs in name order.
+func (r *Runner) Names() []string {
+	names := make([]string, 0, len(r.Jobs))
+	for n := range r.Jobs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// RunNow runs a job by hand for a period (a period string as in the API, or
+// "" for jobs that take none) and records the run.
+func (r *Runner) RunNow(ctx context.Context, name, p string) (int64, error) {
+	j, ok := r.Jobs[name]
+	if !ok {
+		return 0, core.Errorf(core.ENOTFOUND, "没有名为 %s 的任务", "no job named %s", name)
+	}
+	if p != "" {
+		if _, err := period.Parse(p); err != nil {
+			return 0, err
+		}
+	}
+	return r.run(ctx, j, p)
+}
+
+func (r *Runner) run(ctx context.Context, j Job, p string) (int64, error) {
+	ctx = core.WithActor(ctx, core.System("job:"+j.Name))
+	start := time.Now()
+	id, err := r.DB.StartJobRun(ctx, j.Name, p, r.Instance)
+	if err != nil {
+		return 0, err
+	}
+	rows, runErr := j.Run(ctx, p)
+	if err := r.DB.FinishJobRun(ctx, id, rows, runErr); err != nil {
+		r.Log.Error("job: could not record the end of a run", "job", j.Name, "run_id", id, "err", err)
+	}
+	outcome := "succeeded"
+	if runErr != nil {
+		outcome = "failed"
+		r.Log.Error("job failed", "job", j.Name, "period", p, "err", runErr, "seconds", time.Since(start).Seconds())
+	} else {
+		r.Log.Info("job done", "job", j.Name, "period", p, "rows", rows, "seconds", time.Since(start).Seconds())
+	}
+	runsTotal.WithLabelValues(j.Name, outcome).Inc()
+	runSeconds.WithLabelValues(j.Name).Observe(time.Since(start).Seconds())
+	return rows, runErr
+}
+
+// Scheduler runs the jobs on their schedules while this replica leads.
+type Scheduler struct {
+	runner *Runner
+	lock   *postgres.LeaderLock
+	s      gocron.Scheduler
+}
+
+// Start schedules every job and starts the scheduler.
+func Start(r *Runner) (*Scheduler, error) {
+	lock := r.DB.NewLeaderLock(leaderLockKey)
+	s, err := gocron.NewScheduler(
+		gocron.WithLocation(period.Location()),
+		gocron.WithDistributedElector(lock),
+	)
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range r.Names() {
+		j := r.Jobs[name]
+		var def gocron.JobDefinition
+		if j.Every > 0 {
+			def = gocron.DurationJob(j.Every)
+		} else {
+			def = gocron.CronJob(j.Cron, false)
+		}
+		task := func() {
+			p := ""
+			if j.PeriodOf != nil {
+				p = j.PeriodOf(time.Now())
+			}
+			_, _ = r.run(context.Background(), j, p)
+		}
+		if _, err := s.NewJob(def, gocron.NewTask(task), gocron.WithName(j.Name),
+			gocron.WithSingletonMode(gocron.LimitModeReschedule)); err != nil {
+			return nil, fmt.Errorf("schedule %s: %w", j.Name, err)
+		}
+	}
+	s.Start()
+	r.Log.Info("scheduler started", "jobs", r.Names(), "instance", r.Instance)
+	return &Scheduler{runner: r, lock: lock, s: s}, nil
+}
+
+// Stop waits for running jobs, stops the schedule and gives up leadership.
+func (s *Scheduler) Stop() error {
+	err := s.s.Shutdown()
+	s.lock.Release()
+	return err
+}
