@@ -86,7 +86,10 @@ func anonymousGuard(ctx context.Context, next graphql.OperationHandler) graphql.
 	if oc.Operation != nil && oc.Operation.Operation == ast.Query && onlyTypename(oc.Operation.SelectionSet) {
 		return next(ctx)
 	}
-	return graphql.OneShot(graphql.ErrorResponse(ctx, "%s", "需要有效的访问令牌 / a valid access token is required"))
+	return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{{
+		Message:    "需要有效的访问令牌 / a valid access token is required",
+		Extensions: map[string]any{"code": string(core.EUNAUTHENTICATED)},
+	}}})
 }
 
 func onlyTypename(set ast.SelectionSet) bool {
@@ -105,14 +108,6 @@ func presentError(ctx context.Context, log *slog.Logger, err error) *gqlerror.Er
 	var gerr *gqlerror.Error
 	if errors.As(err, &gerr) && gerr.Err == nil {
 		// Parse and validation errors, and our own ErrorResponse texts.
-		if gerr.Extensions == nil {
-			gerr.Extensions = map[string]any{}
-		}
-		if _, ok := gerr.Extensions["code"]; !ok {
-			if strings.Contains(gerr.Message, "access token") {
-				gerr.Extensions["code"] = string(core.EUNAUTHENTICATED)
-			}
-		}
 		return gerr
 	}
 	path := graphql.GetPath(ctx)

@@ -650,14 +650,16 @@ func (r *Resolver) Village() generated.VillageResolver { return &villageResolver
 // VillagerGroup returns generated.VillagerGroupResolver implementation.
 func (r *Resolver) VillagerGroup() generated.VillagerGroupResolver { return &villagerGroupResolver{r} }
 
-type activityResolver struct{ *Resolver }
-type evidenceResolver struct{ *Resolver }
-type gridResolver struct{ *Resolver }
-type mutationResolver struct{ *Resolver }
-type queryResolver struct{ *Resolver }
-type regionResolver struct{ *Resolver }
-type titleResolver struct{ *Resolver }
-type titleEventResolver struct{ *Resolver }
-type tokenResolver struct{ *Resolver }
-type villageResolver struct{ *Resolver }
-type villagerGroupResolver struct{ *Resolver }
+type (
+	activityResolver      struct{ *Resolver }
+	evidenceResolver      struct{ *Resolver }
+	gridResolver          struct{ *Resolver }
+	mutationResolver      struct{ *Resolver }
+	queryResolver         struct{ *Resolver }
+	regionResolver        struct{ *Resolver }
+	titleResolver         struct{ *Resolver }
+	titleEventResolver    struct{ *Resolver }
+	tokenResolver         struct{ *Resolver }
+	villageResolver       struct{ *Resolver }
+	villagerGroupResolver struct{ *Resolver }
+)

@@ -147,3 +147,13 @@ func DB(t testing.TB) *postgres.DB {
 func BucketName(prefix string) string {
 	return strings.ToLower(randomName("lv-" + prefix + "-"))
 }
+
+// S3Config returns the test S3 server's settings with a fresh bucket name.
+func S3Config(t testing.TB) (endpoint, accessKey, secretKey, bucket string) {
+	t.Helper()
+	return Env(t, "LV_TEST_S3_ENDPOINT"), Env(t, "LV_TEST_S3_ACCESS_KEY"), Env(t, "LV_TEST_S3_SECRET_KEY"), BucketName("t")
+}
+
+// Quiet is a logger that drops everything (tests assert on results, not logs).
+var Quiet = slog.New(slog.DiscardHandler)
+
