@@ -13,9 +13,9 @@ import (
 
 // Resolver is the root resolver: dependency injection only.
 type Resolver struct {
-	DB       *postgres.DB
+	DB              *postgres.DB
 	EvidenceService *evidence.Service
-	Log      *slog.Logger
+	Log             *slog.Logger
 }
 
 // userErrors turns an application error the user can fix into payload

@@ -64,7 +64,9 @@ type ActivityConnection struct {
 }
 
 // TotalCount counts all activities matching the filter.
-func (c *ActivityConnection) TotalCount(ctx context.Context) (int, error) { return c.Counter.total(ctx) }
+func (c *ActivityConnection) TotalCount(ctx context.Context) (int, error) {
+	return c.Counter.total(ctx)
+}
 
 // ActivityEdge is one activity of a page.
 type ActivityEdge struct {
@@ -81,7 +83,9 @@ type EvidenceConnection struct {
 }
 
 // TotalCount counts all evidence of the connection.
-func (c *EvidenceConnection) TotalCount(ctx context.Context) (int, error) { return c.Counter.total(ctx) }
+func (c *EvidenceConnection) TotalCount(ctx context.Context) (int, error) {
+	return c.Counter.total(ctx)
+}
 
 // EvidenceEdge is one evidence of a page.
 type EvidenceEdge struct {
@@ -98,7 +102,9 @@ type DutyStatusConnection struct {
 }
 
 // TotalCount counts the villages of the connection.
-func (c *DutyStatusConnection) TotalCount(ctx context.Context) (int, error) { return c.Counter.total(ctx) }
+func (c *DutyStatusConnection) TotalCount(ctx context.Context) (int, error) {
+	return c.Counter.total(ctx)
+}
 
 // DutyStatusEdge is one duty status of a page.
 type DutyStatusEdge struct {

@@ -29,4 +29,3 @@ func Import(ctx context.Context, db *postgres.DB, r io.Reader, progress func(str
 	progress("checked " + strconv.Itoa(len(f.Rows)) + " rows")
 	return db.ImportRegions(ctx, f, hex.EncodeToString(h.Sum(nil)), progress)
 }
-

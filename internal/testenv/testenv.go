@@ -156,4 +156,3 @@ func S3Config(t testing.TB) (endpoint, accessKey, secretKey, bucket string) {
 
 // Quiet is a logger that drops everything (tests assert on results, not logs).
 var Quiet = slog.New(slog.DiscardHandler)
-
