@@ -45,7 +45,7 @@ func list[K comparable, V any](f func(ctx context.Context, keys []K) ([]V, error
 
 // NewLoaders returns fresh loaders for one request.
 func NewLoaders(db *postgres.DB) *Loaders {
-	wait := dataloadgen.WithWait(time.Millisecond)
+	wait := dataloadgen.WithWait(8 * time.Millisecond)
 	return &Loaders{
 		Region:       dataloadgen.NewLoader(list(db.RegionsByIDs), wait),
 		Activity:     dataloadgen.NewLoader(list(db.ActivitiesByIDs), wait),

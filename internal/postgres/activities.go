@@ -315,21 +315,20 @@ func (db *DB) DutyStatuses(ctx context.Context, path string, p period.Period, pg
 WITH v AS (
   SELECT `+regionCols+` FROM regions r
   WHERE r.level = 5 AND r.path <@ $1::ltree AND r.code > $2 ORDER BY r.code LIMIT $3
-), a AS (
-  SELECT a.village_id, a.kind, a.occurred_on FROM activities a
-  WHERE a.village_id IN (SELECT id FROM v) AND a.deleted_at IS NULL
+)
+SELECT v.*, s.* FROM v LEFT JOIN LATERAL (
+  SELECT
+    count(DISTINCT date_trunc('month', a.occurred_on)) FILTER (WHERE a.kind = 'lecture' AND a.occurred_on BETWEEN $6::date AND $7::date) AS lecture_months,
+    count(DISTINCT date_trunc('quarter', a.occurred_on)) FILTER (WHERE a.kind = 'culture_activity' AND a.occurred_on BETWEEN $8::date AND $9::date) AS culture_quarters,
+    count(DISTINCT date_trunc('month', a.occurred_on)) FILTER (WHERE a.kind = 'board_update' AND a.occurred_on BETWEEN $6::date AND $7::date) AS board_months,
+    coalesce(bool_or(a.kind = 'responsibility_list'), false) AS responsibility_list,
+    coalesce(bool_or(a.kind = 'constitution_day'), false) AS constitution_day,
+    count(*) FILTER (WHERE a.kind = 'volunteer_service' AND a.occurred_on BETWEEN $6::date AND $7::date) AS volunteer_services
+  FROM activities a
+  WHERE a.village_id = v.id AND a.deleted_at IS NULL
     AND a.occurred_on BETWEEN $4::date AND $5::date
     AND (NOT $10 OR EXISTS (SELECT 1 FROM evidence e WHERE e.activity_id = a.id AND e.deleted_at IS NULL))
-)
-SELECT v.*,
-  count(DISTINCT date_trunc('month', a.occurred_on)) FILTER (WHERE a.kind = 'lecture' AND a.occurred_on BETWEEN $6::date AND $7::date) AS lecture_months,
-  count(DISTINCT date_trunc('quarter', a.occurred_on)) FILTER (WHERE a.kind = 'culture_activity' AND a.occurred_on BETWEEN $8::date AND $9::date) AS culture_quarters,
-  count(DISTINCT date_trunc('month', a.occurred_on)) FILTER (WHERE a.kind = 'board_update' AND a.occurred_on BETWEEN $6::date AND $7::date) AS board_months,
-  coalesce(bool_or(a.kind = 'responsibility_list'), false) AS responsibility_list,
-  coalesce(bool_or(a.kind = 'constitution_day'), false) AS constitution_day,
-  count(*) FILTER (WHERE a.kind = 'volunteer_service' AND a.occurred_on BETWEEN $6::date AND $7::date) AS volunteer_services
-FROM v LEFT JOIN a ON a.village_id = v.id
-GROUP BY v.id, v.code, v.name, v.level, v.kind, v.parent_id, v.path, v.household_count, v.version, v.created_at, v.updated_at
+) s ON true
 ORDER BY v.code`,
 			path, pg.After, pg.First+1,
 			year.FirstDay().String(), year.LastDay().String(),

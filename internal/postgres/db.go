@@ -102,8 +102,15 @@ type Tx struct {
 	n   *atomic.Int64
 }
 
+// sent counts every statement of the process, for benchmarks.
+var sent atomic.Int64
+
+// StatementsSent returns how many SQL statements the process has sent so far.
+func StatementsSent() int64 { return sent.Load() }
+
 func (t *Tx) count() {
 	statementsTotal.Inc()
+	sent.Add(1)
 	if t.n != nil {
 		t.n.Add(1)
 	}
