@@ -2,7 +2,7 @@
 #
 #   docker build -t lawvillage:local .
 #   docker run --rm lawvillage:local migrate up     # needs LV_DATABASE_URL
-#   docker run --rm -p 8080:8080 lawvillage:local   # serve; see docs/HELPERS.md for LV_*
+#   docker run --rm -p 8080:8080 lawvillage:local   # serve; see README.md for LV_*
 #
 # The runtime image is distroless (no shell), so it has no HEALTHCHECK:
 # docker-compose.yml waits on the health of PostgreSQL and MinIO instead, and

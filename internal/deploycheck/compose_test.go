@@ -18,7 +18,7 @@ import (
 
 const repoRoot = "../.."
 
-// prodVars are the server's production variables (docs/HELPERS.md).
+// prodVars are the server's production variables (README.md).
 var prodVars = map[string]bool{
 	"LV_LISTEN_ADDR": true, "LV_DATABASE_URL": true, "LV_S3_ENDPOINT": true,
 	"LV_S3_ACCESS_KEY": true, "LV_S3_SECRET_KEY": true, "LV_S3_BUCKET": true,
