@@ -234,11 +234,14 @@ func (s *Service) Upload(ctx context.Context, activityID int64, f File, sha stri
 
 // link records the evidence row; if the database fails, the object is removed
 // at once (and, should that fail too, the pending reservation lets the sweep
-// remove it later).
+// remove it later). A CONFLICT means another call confirmed the upload
+// meanwhile: the object is that evidence's now and stays.
 func (s *Service) link(ctx context.Context, u *core.Upload, obj postgres.CheckedObject) (*core.Evidence, error) {
 	e, err := s.DB.LinkEvidence(ctx, u.ID, obj)
 	if err != nil {
-		s.discard(ctx, u)
+		if core.ErrorCode(err) != core.ECONFLICT {
+			s.discard(ctx, u)
+		}
 		return nil, err
 	}
 	return e, nil
@@ -339,7 +342,6 @@ func (c *byteCounter) Read(p []byte) (int, error) {
 	c.n += int64(n)
 	return n, err
 }
-
 
 // sameType compares a sniffed type with a declared one; HEIC and HEIF are one
 // family (a HEIF file whose brand is mif1 sniffs as image/heif).

@@ -226,18 +226,18 @@ func mapError(err error) error {
 	if errors.As(err, &pqe) {
 		switch pqe.Code {
 		case "23505":
-			return core.Errorf(core.ECONFLICT, "记录已存在", "the record already exists")
+			return withCause(core.Errorf(core.ECONFLICT, "记录已存在", "the record already exists"), err)
 		case "23503":
-			return core.NotFound("关联记录 / referenced record")
+			return withCause(core.NotFound("关联记录 / referenced record"), err)
 		case "23514", "22001", "22P02", "22007", "22008":
-			return core.Errorf(core.EINVALID, "输入不符合规则", "the input breaks a rule")
+			return withCause(core.Errorf(core.EINVALID, "输入不符合规则", "the input breaks a rule"), err)
 		case "42501":
 			// A row-level security WITH CHECK failure: the row lies outside the scope.
 			if strings.Contains(pqe.Message, "row-level security") {
-				return core.NotFound("所属村(社区) / village")
+				return withCause(core.NotFound("所属村(社区) / village"), err)
 			}
 		case "40001", "40P01":
-			return core.Errorf(core.ECONFLICT, "并发修改冲突，请重试", "concurrent change, try again")
+			return withCause(core.Errorf(core.ECONFLICT, "并发修改冲突，请重试", "concurrent change, try again"), err)
 		}
 		if strings.HasPrefix(string(pqe.Code), "08") || pqe.Code == "57P01" || pqe.Code == "57P03" {
 			return unavailable(err)
@@ -249,6 +249,12 @@ func mapError(err error) error {
 	}
 	return err
 }
+
+// causedError keeps the database's own error for logs while showing users
+// the application error.
+type causedError = unavailableError
+
+func withCause(app *core.Error, cause error) error { return &causedError{app: app, cause: cause} }
 
 // unavailableError keeps the cause of an outage for logs while showing users
 // the UNAVAILABLE application error.
