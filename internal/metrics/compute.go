@@ -448,4 +448,3 @@ WHERE (s.numerator, s.denominator, s.threshold, s.status, s.setting_from)
   IS DISTINCT FROM (excluded.numerator, excluded.denominator, excluded.threshold, excluded.status, excluded.setting_from)`,
 		pq.Array(keys), pq.Array(kinds), pq.Array(values), pq.Array(comps), pq.Array(fromStrs), p.String(), now, run)
 }
-
