@@ -22,6 +22,6 @@ func EvidenceSweep(svc *evidence.Service) Job {
 }
 
 // All returns every job of the platform.
-func All(svc *evidence.Service) []Job {
-	return []Job{EvidenceSweep(svc)}
+func All(svc *evidence.Service, c *Compliance) []Job {
+	return append([]Job{EvidenceSweep(svc)}, c.Jobs()...)
 }

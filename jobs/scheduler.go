@@ -45,8 +45,20 @@ type Job struct {
 	Every time.Duration
 	// PeriodOf gives the period a scheduled run at the instant works on ("" for none).
 	PeriodOf func(now time.Time) string
+	// Due lists the last n periods whose scheduled runs should have happened
+	// by now (oldest first), so missed runs can be caught up at start; nil for
+	// jobs that need no catching up.
+	Due func(now time.Time, n int) []string
 	// Run does the work for the period and returns the rows it wrote or removed.
 	Run func(ctx context.Context, p string) (int64, error)
+}
+
+type runIDKey struct{}
+
+// RunID returns the job_runs id of the run in progress (0 outside a run).
+func RunID(ctx context.Context) int64 {
+	id, _ := ctx.Value(runIDKey{}).(int64)
+	return id
 }
 
 // Runner runs jobs and records their runs.
@@ -99,7 +111,7 @@ func (r *Runner) run(ctx context.Context, j Job, p string) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	rows, runErr := j.Run(ctx, p)
+	rows, runErr := j.Run(context.WithValue(ctx, runIDKey{}, id), p)
 	if err := r.DB.FinishJobRun(ctx, id, rows, runErr); err != nil {
 		r.Log.Error("job: could not record the end of a run", "job", j.Name, "run_id", id, "err", err)
 	}
@@ -120,6 +132,8 @@ type Scheduler struct {
 	runner *Runner
 	lock   *postgres.LeaderLock
 	s      gocron.Scheduler
+	stop   chan struct{}
+	done   chan struct{}
 }
 
 // Start schedules every job and starts the scheduler.
@@ -154,11 +168,85 @@ func Start(r *Runner) (*Scheduler, error) {
 	}
 	s.Start()
 	r.Log.Info("scheduler started", "jobs", r.Names(), "instance", r.Instance)
-	return &Scheduler{runner: r, lock: lock, s: s}, nil
+	sch := &Scheduler{runner: r, lock: lock, s: s, stop: make(chan struct{}), done: make(chan struct{})}
+	go sch.catchUpWhenLeader()
+	return sch, nil
+}
+
+// catchUpWhenLeader waits until this replica leads, then runs what was missed.
+func (s *Scheduler) catchUpWhenLeader() {
+	defer close(s.done)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-s.stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	for {
+		if err := s.lock.IsLeader(ctx); err == nil {
+			if n, err := s.runner.CatchUp(ctx, time.Now()); err != nil {
+				s.runner.Log.Error("catch-up stopped", "err", err, "runs", n)
+			} else if n > 0 {
+				s.runner.Log.Info("caught up missed runs", "runs", n)
+			}
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(15 * time.Second):
+		}
+	}
+}
+
+// CatchUp runs, oldest first, every due period of every job that has no
+// successful run recorded (runs missed while everything was down). It returns
+// how many runs it made.
+func (r *Runner) CatchUp(ctx context.Context, now time.Time) (int, error) {
+	var n int
+	if err := r.DB.AsSystem(ctx, func(tx *postgres.Tx) error {
+		return settingInt(tx, "jobs.catch_up_periods", &n)
+	}); err != nil {
+		return 0, err
+	}
+	made := 0
+	for _, name := range r.Names() {
+		j := r.Jobs[name]
+		if j.Due == nil {
+			continue
+		}
+		for _, p := range j.Due(now, n) {
+			done, err := r.DB.JobSucceeded(ctx, j.Name, p)
+			if err != nil {
+				return made, err
+			}
+			if done {
+				continue
+			}
+			if ctx.Err() != nil {
+				return made, ctx.Err()
+			}
+			if _, err := r.run(ctx, j, p); err != nil {
+				return made, err
+			}
+			made++
+		}
+	}
+	return made, nil
+}
+
+func settingInt(tx *postgres.Tx, key string, dest *int) error {
+	return tx.Get(dest, `SELECT (value #>> '{}')::int FROM settings WHERE key = $1 AND valid_from <= now()
+		ORDER BY valid_from DESC LIMIT 1`, key)
 }
 
 // Stop waits for running jobs, stops the schedule and gives up leadership.
 func (s *Scheduler) Stop() error {
+	close(s.stop)
+	<-s.done
 	err := s.s.Shutdown()
 	s.lock.Release()
 	return err

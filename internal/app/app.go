@@ -22,6 +22,8 @@ import (
 	"github.com/lawvillage/lawvillage/internal/config"
 	"github.com/lawvillage/lawvillage/internal/evidence"
 	"github.com/lawvillage/lawvillage/internal/graphiql"
+	"github.com/lawvillage/lawvillage/internal/metrics"
+	"github.com/lawvillage/lawvillage/internal/notify"
 	"github.com/lawvillage/lawvillage/internal/objectstore"
 	"github.com/lawvillage/lawvillage/internal/postgres"
 	"github.com/lawvillage/lawvillage/jobs"
@@ -34,6 +36,8 @@ type Main struct {
 	DB       *postgres.DB
 	Store    *objectstore.Store
 	Evidence *evidence.Service
+	Metrics  *metrics.Computer
+	Notifier *notify.Notifier
 	Runner   *jobs.Runner
 }
 
@@ -79,7 +83,9 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, migrate bool
 	}
 	m := &Main{Config: cfg, Log: log, DB: db, Store: store}
 	m.Evidence = &evidence.Service{DB: db, Store: store, Log: log}
-	m.Runner = jobs.NewRunner(db, log, jobs.All(m.Evidence)...)
+	m.Metrics = &metrics.Computer{DB: db, Now: time.Now}
+	m.Notifier = notify.New(db, log)
+	m.Runner = jobs.NewRunner(db, log, jobs.All(m.Evidence, &jobs.Compliance{Metrics: m.Metrics, Notifier: m.Notifier})...)
 	return m, nil
 }
 

@@ -127,3 +127,12 @@ func discard(c *sql.Conn) {
 	_ = c.Raw(func(any) error { return driver.ErrBadConn })
 	_ = c.Close()
 }
+
+// JobSucceeded reports whether a run of the job for the period succeeded.
+func (db *DB) JobSucceeded(ctx context.Context, job, period string) (bool, error) {
+	var ok bool
+	err := db.AsSystem(ctx, func(tx *Tx) error {
+		return tx.Get(&ok, `SELECT EXISTS (SELECT 1 FROM job_runs WHERE job = $1 AND period = $2 AND outcome = 'succeeded')`, job, period)
+	})
+	return ok, err
+}
