@@ -36,22 +36,22 @@ func New(db *postgres.DB, log *slog.Logger) *Notifier {
 
 // Event is one alert event as it appears in a digest.
 type Event struct {
-	ID          int64    `db:"id" json:"id"`
-	Action      string   `db:"action" json:"action"`
-	Rule        string   `db:"rule" json:"rule"`
-	Severity    string   `db:"severity" json:"severity"`
-	Period      string   `db:"period" json:"period"`
-	Value       *float64 `db:"value" json:"value"`
-	Threshold   *float64 `db:"threshold" json:"threshold"`
-	RegionCode  string   `db:"region_code" json:"regionCode"`
-	RegionName  string   `db:"region_name" json:"regionName"`
-	Escalation  int      `db:"escalation_level" json:"escalationLevel"`
-	TownID      int64    `db:"town_id" json:"-"`
-	TownCode    string   `db:"town_code" json:"-"`
-	TownName    string   `db:"town_name" json:"-"`
-	TownPath    string   `db:"town_path" json:"-"`
-	RuleZh      string   `db:"-" json:"ruleZh"`
-	RuleEn      string   `db:"-" json:"ruleEn"`
+	ID         int64    `db:"id" json:"id"`
+	Action     string   `db:"action" json:"action"`
+	Rule       string   `db:"rule" json:"rule"`
+	Severity   string   `db:"severity" json:"severity"`
+	Period     string   `db:"period" json:"period"`
+	Value      *float64 `db:"value" json:"value"`
+	Threshold  *float64 `db:"threshold" json:"threshold"`
+	RegionCode string   `db:"region_code" json:"regionCode"`
+	RegionName string   `db:"region_name" json:"regionName"`
+	Escalation int      `db:"escalation_level" json:"escalationLevel"`
+	TownID     int64    `db:"town_id" json:"-"`
+	TownCode   string   `db:"town_code" json:"-"`
+	TownName   string   `db:"town_name" json:"-"`
+	TownPath   string   `db:"town_path" json:"-"`
+	RuleZh     string   `db:"-" json:"ruleZh"`
+	RuleEn     string   `db:"-" json:"ruleEn"`
 }
 
 // Digest is the events of one town in one run.
