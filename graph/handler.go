@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"mime"
 	"net/http"
 	"strings"
 	"time"
@@ -57,8 +58,8 @@ func NewHandler(r *Resolver, opts Options) *handler.Server {
 		KeepAlivePingInterval: 20 * time.Second,
 	})
 	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(specStatus{transport.GET{}})
+	srv.AddTransport(specStatus{transport.POST{}})
 	srv.AddTransport(transport.MultipartForm{MaxUploadSize: opts.MaxUploadBytes, MaxMemory: 1 << 20})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	if opts.Introspection {
@@ -76,6 +77,36 @@ func NewHandler(r *Resolver, opts Options) *handler.Server {
 	})
 	return srv
 }
+
+// specStatus corrects the HTTP status codes of gqlgen's GET and POST
+// transports where they differ from the GraphQL-over-HTTP specification: a
+// document that fails to parse or validate is answered 200 when the response
+// is application/json (gqlgen sends 422; application/graphql-response+json
+// keeps its 400), and a mutation sent by GET is answered 405 Method Not
+// Allowed (gqlgen sends 406).
+type specStatus struct{ graphql.Transport }
+
+// Do runs the transport with the corrected status codes.
+func (s specStatus) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	s.Transport.Do(&specStatusWriter{ResponseWriter: w}, r, exec)
+}
+
+type specStatusWriter struct{ http.ResponseWriter }
+
+func (w *specStatusWriter) WriteHeader(code int) {
+	switch code {
+	case http.StatusUnprocessableEntity:
+		if mt, _, _ := mime.ParseMediaType(w.Header().Get("Content-Type")); mt == "application/json" {
+			code = http.StatusOK
+		}
+	case http.StatusNotAcceptable: // only the GET transport sends it: refusing a mutation
+		w.Header().Set("Allow", "POST")
+		code = http.StatusMethodNotAllowed
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *specStatusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // anonymousGuard lets a caller without a token run only `{ __typename }`.
 func anonymousGuard(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {

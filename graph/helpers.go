@@ -77,6 +77,11 @@ func (r *queryResolver) node(ctx context.Context, id string) (model.Node, error)
 		if v, err = nilIfNotFound(r.DB.GroupByID(ctx, n)); v != nil {
 			out = v
 		}
+	case "Alert":
+		var v *core.Alert
+		if v, err = l.Alert.Load(ctx, n); v != nil {
+			out = v
+		}
 	case "Token":
 		if core.ActorFrom(ctx).Role.Can(core.PermManageTokens) {
 			var v *core.Token

@@ -25,6 +25,8 @@ type Loaders struct {
 	Groups         *dataloadgen.Loader[int64, []*core.VillagerGroup]
 	ActivityCounts *dataloadgen.Loader[countKey, postgres.ActivityCounts]
 	Duplicates     *dataloadgen.Loader[*core.Evidence, []*core.Evidence]
+	Alert          *dataloadgen.Loader[int64, *core.Alert]
+	AlertEvents    *dataloadgen.Loader[int64, []*core.AlertEvent]
 }
 
 type countKey struct {
@@ -56,6 +58,8 @@ func NewLoaders(db *postgres.DB) *Loaders {
 		Grids:        dataloadgen.NewLoader(list(db.GridsByVillages), wait),
 		Groups:       dataloadgen.NewLoader(list(db.GroupsByVillages), wait),
 		Duplicates:   dataloadgen.NewLoader(list(db.DuplicatesOf), wait),
+		Alert:        dataloadgen.NewLoader(list(db.AlertsByIDs), wait),
+		AlertEvents:  dataloadgen.NewLoader(list(db.AlertEventsByAlerts), wait),
 		ActivityCounts: dataloadgen.NewLoader(list(func(ctx context.Context, keys []countKey) ([]postgres.ActivityCounts, error) {
 			// One query per distinct period (in practice one).
 			out := make([]postgres.ActivityCounts, len(keys))

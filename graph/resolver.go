@@ -8,13 +8,17 @@ import (
 	"github.com/lawvillage/lawvillage/graph/model"
 	"github.com/lawvillage/lawvillage/internal/core"
 	"github.com/lawvillage/lawvillage/internal/evidence"
+	"github.com/lawvillage/lawvillage/internal/notify"
 	"github.com/lawvillage/lawvillage/internal/postgres"
+	"github.com/lawvillage/lawvillage/jobs"
 )
 
 // Resolver is the root resolver: dependency injection only.
 type Resolver struct {
 	DB              *postgres.DB
 	EvidenceService *evidence.Service
+	Runner          *jobs.Runner
+	Broker          *notify.Broker
 	Log             *slog.Logger
 }
 

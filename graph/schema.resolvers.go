@@ -516,7 +516,7 @@ func (r *villageResolver) ProvincialTitle(ctx context.Context, obj *core.Village
 		return nil, err
 	}
 	for _, t := range ts { // newest first
-		if t.Level == core.TitleProvincial {
+		if t.Level == core.TitleProvincial && t.Status == core.StatusRetained {
 			return t, nil
 		}
 	}

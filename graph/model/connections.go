@@ -111,3 +111,20 @@ type DutyStatusEdge struct {
 	Cursor string
 	Node   *DutyStatus
 }
+
+// AlertConnection is a page of alerts.
+type AlertConnection struct {
+	Edges    []*AlertEdge
+	Nodes    []*core.Alert
+	PageInfo *PageInfo
+	Counter  *Counter
+}
+
+// TotalCount counts the alerts of the connection.
+func (c *AlertConnection) TotalCount(ctx context.Context) (int, error) { return c.Counter.total(ctx) }
+
+// AlertEdge is one alert of a page.
+type AlertEdge struct {
+	Cursor string
+	Node   *core.Alert
+}

@@ -3,12 +3,27 @@
 package model
 
 import (
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/lawvillage/lawvillage/internal/core"
 	"github.com/lawvillage/lawvillage/internal/period"
+	"github.com/lawvillage/lawvillage/internal/postgres"
 )
+
+// 确认预警。Input of acknowledgeAlert.
+type AcknowledgeAlertInput struct {
+	// 预警 ID。Alert ID.
+	AlertID string `json:"alertId"`
+	// 处理意见。Comment.
+	Comment string `json:"comment"`
+	// 期望的当前版本。The version you read.
+	ExpectedVersion *int `json:"expectedVersion,omitempty"`
+}
 
 // 某期间各类活动数量。Counts of activities of each kind in a period.
 type ActivityCounts struct {
@@ -44,6 +59,28 @@ type AddVillagePartInput struct {
 	VillageID string `json:"villageId"`
 	// 名称。Name.
 	Name string `json:"name"`
+}
+
+// 预警筛选。Alert filter.
+type AlertFilter struct {
+	// 状态。State.
+	State *AlertState `json:"state,omitempty"`
+	// 级别。Severity.
+	Severity *AlertSeverity `json:"severity,omitempty"`
+	// 期间。Period.
+	Period *period.Period `json:"period,omitempty"`
+	// 规则。Rule.
+	Rule *string `json:"rule,omitempty"`
+	// 只看至少升级到这一层的。Only alerts escalated at least this many levels.
+	MinEscalation *int `json:"minEscalation,omitempty"`
+}
+
+// acknowledgeAlert 的结果。Result of acknowledgeAlert.
+type AlertPayload struct {
+	// 预警。The alert.
+	Alert *core.Alert `json:"alert,omitempty"`
+	// 错误。Errors.
+	UserErrors []*UserError `json:"userErrors"`
 }
 
 // 授予称号。Input of awardTitle.
@@ -220,6 +257,38 @@ type ImportRowError struct {
 	MessageEn string `json:"messageEn"`
 }
 
+// 指标定义。A compliance metric.
+type MetricDefinition struct {
+	// 指标键。Key.
+	Key string `json:"key"`
+	// 中文名称。Name in Chinese.
+	Name string `json:"name"`
+	// 英文名称。Name in English.
+	NameEn string `json:"nameEn"`
+	// 比较方式：>=、<= 或 =0（次数必须为零）。Comparator: >=, <= or =0 (a count that must be zero).
+	Comparator string `json:"comparator"`
+	// 当前阈值。Threshold in force now.
+	Threshold *float64 `json:"threshold,omitempty"`
+	// 计算的期间类型。Period kinds it is computed for.
+	PeriodKinds []string `json:"periodKinds"`
+	// 未达标时预警级别。Alert severity when not met.
+	Severity *string `json:"severity,omitempty"`
+	// 只对区域计算（如创建率）。Computed for areas only (creation rate).
+	AreaOnly bool `json:"areaOnly"`
+}
+
+// 指标序列中的一个点，含同比。A point of a metric series, with the same period a year earlier.
+type MetricPoint struct {
+	// 期间。Period.
+	Period period.Period `json:"period"`
+	// 本期值（未计算时为空）。The value (null when not computed).
+	Current *core.MetricValue `json:"current,omitempty"`
+	// 上年同期值。The same period a year earlier.
+	PreviousYear *core.MetricValue `json:"previousYear,omitempty"`
+	// 同比变化（本期值减上年同期值）。Change from a year earlier (value minus previous year's).
+	YearOverYear *float64 `json:"yearOverYear,omitempty"`
+}
+
 // 变更入口。Mutations.
 type Mutation struct {
 }
@@ -298,6 +367,26 @@ type RequestEvidenceUploadPayload struct {
 type RevokeTokenInput struct {
 	// 令牌 ID。The token's ID.
 	ID string `json:"id"`
+}
+
+// 手动运行任务。Input of runJob.
+type RunJobInput struct {
+	// 任务名（见 lawvillage jobs list）。Job name.
+	Name string `json:"name"`
+	// 期间（用于补算历史）。Period, e.g. to backfill history.
+	Period *period.Period `json:"period,omitempty"`
+}
+
+// runJob 的结果。Result of runJob.
+type RunJobPayload struct {
+	// 运行记录。The run.
+	Run *postgres.JobRun `json:"run,omitempty"`
+	// 错误。Errors.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+// 订阅入口。Subscriptions.
+type Subscription struct {
 }
 
 // 称号变更结果。Result of a title change.
@@ -412,4 +501,187 @@ type VillagerGroupPayload struct {
 	VillagerGroup *core.VillagerGroup `json:"villagerGroup,omitempty"`
 	// 错误。Errors.
 	UserErrors []*UserError `json:"userErrors"`
+}
+
+// 预警级别。Alert severity.
+type AlertSeverity string
+
+const (
+	// 提醒（即将到期）。Reminder (due soon).
+	AlertSeverityReminder AlertSeverity = "REMINDER"
+	// 未达标。Breach.
+	AlertSeverityBreach AlertSeverity = "BREACH"
+	// 严重（民转刑、极端暴力）。Critical (civil-to-criminal, extreme violence).
+	AlertSeverityCritical AlertSeverity = "CRITICAL"
+)
+
+var AllAlertSeverity = []AlertSeverity{
+	AlertSeverityReminder,
+	AlertSeverityBreach,
+	AlertSeverityCritical,
+}
+
+func (e AlertSeverity) IsValid() bool {
+	switch e {
+	case AlertSeverityReminder, AlertSeverityBreach, AlertSeverityCritical:
+		return true
+	}
+	return false
+}
+
+func (e AlertSeverity) String() string {
+	return string(e)
+}
+
+func (e *AlertSeverity) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = AlertSeverity(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid AlertSeverity", str)
+	}
+	return nil
+}
+
+func (e AlertSeverity) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *AlertSeverity) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e AlertSeverity) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// 预警状态。Alert state.
+type AlertState string
+
+const (
+	// 待处理。Open.
+	AlertStateOpen AlertState = "OPEN"
+	// 已确认。Acknowledged.
+	AlertStateAcknowledged AlertState = "ACKNOWLEDGED"
+	// 已解决（后续评估达标）。Resolved (a later evaluation passed).
+	AlertStateResolved AlertState = "RESOLVED"
+)
+
+var AllAlertState = []AlertState{
+	AlertStateOpen,
+	AlertStateAcknowledged,
+	AlertStateResolved,
+}
+
+func (e AlertState) IsValid() bool {
+	switch e {
+	case AlertStateOpen, AlertStateAcknowledged, AlertStateResolved:
+		return true
+	}
+	return false
+}
+
+func (e AlertState) String() string {
+	return string(e)
+}
+
+func (e *AlertState) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = AlertState(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid AlertState", str)
+	}
+	return nil
+}
+
+func (e AlertState) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *AlertState) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e AlertState) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// 指标状态。Status of a metric.
+type MetricStatus string
+
+const (
+	// 达标。Met.
+	MetricStatusMet MetricStatus = "MET"
+	// 未达标。Not met.
+	MetricStatusNotMet MetricStatus = "NOT_MET"
+	// 无数据（如没有案件、没有调查）：既不是 0% 也不是 100%。No data (no cases, no survey): neither 0% nor 100%.
+	MetricStatusNoData MetricStatus = "NO_DATA"
+)
+
+var AllMetricStatus = []MetricStatus{
+	MetricStatusMet,
+	MetricStatusNotMet,
+	MetricStatusNoData,
+}
+
+func (e MetricStatus) IsValid() bool {
+	switch e {
+	case MetricStatusMet, MetricStatusNotMet, MetricStatusNoData:
+		return true
+	}
+	return false
+}
+
+func (e MetricStatus) String() string {
+	return string(e)
+}
+
+func (e *MetricStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = MetricStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid MetricStatus", str)
+	}
+	return nil
+}
+
+func (e MetricStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *MetricStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e MetricStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }

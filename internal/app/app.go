@@ -39,6 +39,7 @@ type Main struct {
 	Metrics  *metrics.Computer
 	Notifier *notify.Notifier
 	Runner   *jobs.Runner
+	Broker   *notify.Broker
 }
 
 // NewLogger returns the structured logger the configuration asks for.
@@ -86,11 +87,20 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, migrate bool
 	m.Metrics = &metrics.Computer{DB: db, Now: time.Now}
 	m.Notifier = notify.New(db, log)
 	m.Runner = jobs.NewRunner(db, log, jobs.All(m.Evidence, &jobs.Compliance{Metrics: m.Metrics, Notifier: m.Notifier})...)
+	if m.Broker, err = notify.StartBroker(cfg.DatabaseURL, log); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("listen for alert events: %w", err)
+	}
 	return m, nil
 }
 
 // Close releases the connections.
-func (m *Main) Close() error { return m.DB.Close() }
+func (m *Main) Close() error {
+	if m.Broker != nil {
+		_ = m.Broker.Close()
+	}
+	return m.DB.Close()
+}
 
 var httpRequests = promauto.NewCounterVec(prometheus.CounterOpts{
 	Name: "lawvillage_http_requests_total",
@@ -134,7 +144,7 @@ func instrument(route string, h http.Handler) http.Handler {
 
 // Handler returns the HTTP routes: GraphQL, GraphiQL, health, readiness, metrics.
 func (m *Main) Handler() http.Handler {
-	r := &graph.Resolver{DB: m.DB, EvidenceService: m.Evidence, Log: m.Log}
+	r := &graph.Resolver{DB: m.DB, EvidenceService: m.Evidence, Runner: m.Runner, Broker: m.Broker, Log: m.Log}
 	gql := graph.NewHandler(r, graph.Options{Introspection: m.Config.Introspection,
 		MaxUploadBytes: m.Config.MaxUploadBytes, OriginPatterns: m.Config.AllowedOrigins})
 	mux := http.NewServeMux()

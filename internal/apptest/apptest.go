@@ -9,9 +9,11 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -50,7 +52,11 @@ func New(t testing.TB, opts ...Options) *Env {
 	cfg := config.Config{ListenAddr: "127.0.0.1:0", DatabaseURL: testenv.DatabaseURL(t), S3Endpoint: endpoint,
 		S3AccessKey: ak, S3SecretKey: sk, S3Bucket: bucket, S3Region: "us-east-1", GraphiQL: true, Introspection: true,
 		MaxUploadBytes: 60 << 20, ShutdownTimeout: 5 * time.Second}
-	m, err := app.Open(context.Background(), cfg, testenv.Quiet, false)
+	log := testenv.Quiet
+	if os.Getenv("LV_TEST_LOG") != "" { // show the server's logs while debugging a test
+		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	m, err := app.Open(context.Background(), cfg, log, false)
 	if err != nil {
 		t.Fatalf("open platform: %v", err)
 	}

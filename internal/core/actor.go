@@ -84,19 +84,31 @@ const (
 	PermManageTitles   Permission = "manage_titles"   // award titles and change their status
 	PermImportRegions  Permission = "import_regions"  // load the hierarchy
 	PermManageTokens   Permission = "manage_tokens"   // issue and revoke tokens
+	// PermRecordPartnerFacts covers the facts partner departments supply
+	// (incidents, lawsuits): they can revoke a title, so the village and town
+	// under review may not enter or erase them.
+	PermRecordPartnerFacts Permission = "record_partner_facts"
+	// PermAcknowledgeAlerts lets officials acknowledge alerts with a comment.
+	PermAcknowledgeAlerts Permission = "acknowledge_alerts"
+	// PermRunJobs lets the province run any scheduled job by hand (jobs work
+	// on every village, so only the widest role may start them).
+	PermRunJobs Permission = "run_jobs"
 )
 
 // Permissions lists every permission.
 var Permissions = []Permission{PermRead, PermRecordActivity, PermEditVillage, PermManageTitles,
-	PermImportRegions, PermManageTokens}
+	PermImportRegions, PermManageTokens, PermRecordPartnerFacts, PermAcknowledgeAlerts, PermRunJobs}
 
 var grants = map[Permission][]Role{
-	PermRead:           append(slices.Clone(Roles), RoleSystem),
-	PermRecordActivity: {RoleVillageClerk, RoleTownOfficial, RoleDistrictAdmin, RoleCityOfficial, RoleProvinceOfficial, RoleSystem},
-	PermEditVillage:    {RoleVillageClerk, RoleTownOfficial, RoleDistrictAdmin, RoleCityOfficial, RoleProvinceOfficial, RoleSystem},
-	PermManageTitles:   {RoleDistrictAdmin, RoleCityOfficial, RoleProvinceOfficial, RoleSystem},
-	PermImportRegions:  {RoleDistrictAdmin, RoleCityOfficial, RoleProvinceOfficial, RoleSystem},
-	PermManageTokens:   {RoleTownOfficial, RoleDistrictAdmin, RoleCityOfficial, RoleProvinceOfficial, RoleSystem},
+	PermRead:               append(slices.Clone(Roles), RoleSystem),
+	PermRecordActivity:     {RoleVillageClerk, RoleTownOfficial, RoleDistrictAdmin, RoleCityOfficial, RoleProvinceOfficial, RoleSystem},
+	PermEditVillage:        {RoleVillageClerk, RoleTownOfficial, RoleDistrictAdmin, RoleCityOfficial, RoleProvinceOfficial, RoleSystem},
+	PermManageTitles:       {RoleDistrictAdmin, RoleCityOfficial, RoleProvinceOfficial, RoleSystem},
+	PermImportRegions:      {RoleDistrictAdmin, RoleCityOfficial, RoleProvinceOfficial, RoleSystem},
+	PermManageTokens:       {RoleTownOfficial, RoleDistrictAdmin, RoleCityOfficial, RoleProvinceOfficial, RoleSystem},
+	PermRecordPartnerFacts: {RoleDistrictAdmin, RoleCityOfficial, RoleProvinceOfficial, RoleSystem},
+	PermAcknowledgeAlerts:  {RoleTownOfficial, RoleDistrictAdmin, RoleCityOfficial, RoleProvinceOfficial, RoleSystem},
+	PermRunJobs:            {RoleProvinceOfficial, RoleSystem},
 }
 
 // Can reports whether the role grants the permission.

@@ -124,3 +124,49 @@ type Token struct {
 	RevokedAt     *time.Time `db:"revoked_at"`
 	LastUsedAt    *time.Time `db:"last_used_at"`
 }
+
+// MetricValue is one snapshot of a compliance metric for a region and period.
+type MetricValue struct {
+	Metric      string    `db:"metric"`
+	RegionID    int64     `db:"region_id"`
+	Period      string    `db:"period"`
+	Numerator   float64   `db:"numerator"`
+	Denominator *float64  `db:"denominator"`
+	Value       *float64  `db:"value"`
+	Threshold   float64   `db:"threshold"`
+	Comparator  string    `db:"comparator"`
+	Status      string    `db:"status"`
+	SettingFrom time.Time `db:"setting_from"`
+	ComputedAt  time.Time `db:"computed_at"`
+}
+
+// Alert is a raised compliance alert of a region for a period.
+type Alert struct {
+	ID              int64      `db:"id"`
+	Rule            string     `db:"rule"`
+	RegionID        int64      `db:"region_id"`
+	Period          string     `db:"period"`
+	Severity        string     `db:"severity"`
+	State           string     `db:"state"`
+	EscalationLevel int        `db:"escalation_level"`
+	Value           *float64   `db:"value"`
+	Threshold       *float64   `db:"threshold"`
+	RaisedAt        time.Time  `db:"raised_at"`
+	EscalatedAt     *time.Time `db:"escalated_at"`
+	AcknowledgedAt  *time.Time `db:"acknowledged_at"`
+	ResolvedAt      *time.Time `db:"resolved_at"`
+	Version         int        `db:"version"`
+}
+
+// AlertEvent is one change of an alert's state.
+type AlertEvent struct {
+	ID        int64     `db:"id"`
+	AlertID   int64     `db:"alert_id"`
+	RegionID  int64     `db:"region_id"`
+	At        time.Time `db:"at"`
+	Action    string    `db:"action"`
+	FromState *string   `db:"from_state"`
+	ToState   string    `db:"to_state"`
+	ActorName string    `db:"actor_name"`
+	Comment   string    `db:"comment"`
+}

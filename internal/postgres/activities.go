@@ -133,7 +133,7 @@ func (db *DB) UpdateActivity(ctx context.Context, id int64, p ActivityPatch) (*c
 	return &a, nil
 }
 
-// DeleteActivity marks an activity deleted (the row stays as a record).
+// DeleteActivity marks an activity and its evidence deleted (the rows stay as a record).
 func (db *DB) DeleteActivity(ctx context.Context, id int64, reason string) (*core.Activity, error) {
 	var a core.Activity
 	err := db.InScope(ctx, func(tx *Tx) error {
@@ -145,6 +145,13 @@ func (db *DB) DeleteActivity(ctx context.Context, id int64, reason string) (*cor
 			if errors.Is(err, sql.ErrNoRows) {
 				return core.NotFound("活动 / activity").WithField("input", "id")
 			}
+			return err
+		}
+		// Its evidence goes with it (kept until retention allows, like any deleted evidence):
+		// evidence must never point to an activity nobody can read.
+		actor := core.ActorFrom(ctx)
+		if _, err := tx.Exec(`UPDATE evidence SET deleted_at = now(), deleted_by = nullif($2, 0), delete_reason = $3
+			WHERE activity_id = $1 AND deleted_at IS NULL`, id, actor.TokenID, reason); err != nil {
 			return err
 		}
 		return audit(tx, "activity.delete", "activity", id, &a.VillageID, nil, map[string]any{"reason": reason})

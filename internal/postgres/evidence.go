@@ -102,6 +102,10 @@ func (db *DB) LinkEvidence(ctx context.Context, uploadID int64, obj CheckedObjec
 		if u.Status != "pending" {
 			return core.Errorf(core.ECONFLICT, "该上传已确认", "this upload was already confirmed").WithField("input", "uploadId")
 		}
+		// Past its expiry the sweep may remove the object at any moment.
+		if !u.ExpiresAt.After(db.Now()) {
+			return core.Errorf(core.ENOTFOUND, "该上传已过期，请重新上传", "this upload has expired; upload the file again").WithField("input", "uploadId")
+		}
 		var dup bool
 		if err := tx.Get(&dup, `SELECT EXISTS (SELECT 1 FROM evidence WHERE activity_id = $1 AND sha256 = $2 AND deleted_at IS NULL)`,
 			u.ActivityID, obj.SHA256); err != nil {

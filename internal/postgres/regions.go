@@ -130,9 +130,9 @@ func trim[T any](rows []T, first int, err error) ([]T, bool, error) {
 // VillageFilter narrows a list of villages.
 type VillageFilter struct {
 	Kind         *core.VillageKind
-	TitleStatus  *core.TitleStatus // status of the latest provincial title
+	TitleStatus  *core.TitleStatus // status of the provincial title (the retained one, else the latest)
 	HasTitle     *bool             // holds a retained provincial title
-	Batch        *int              // batch of the latest provincial title
+	Batch        *int              // batch of that provincial title
 	NameContains string
 }
 
@@ -158,8 +158,10 @@ func villageWhere(path string, f VillageFilter) (string, []any) {
 		if f.HasTitle != nil && !*f.HasTitle {
 			b.WriteString(`NOT `)
 		}
+		// The village's provincial title: the retained one if any, else the latest.
 		b.WriteString(`EXISTS (SELECT 1 FROM titles t WHERE t.village_id = r.id AND t.level = 'provincial'
-			AND t.id = (SELECT max(t2.id) FROM titles t2 WHERE t2.village_id = r.id AND t2.level = 'provincial')`)
+			AND t.id = (SELECT t2.id FROM titles t2 WHERE t2.village_id = r.id AND t2.level = 'provincial'
+				ORDER BY t2.status = 'retained' DESC, t2.id DESC LIMIT 1)`)
 		if f.HasTitle != nil {
 			b.WriteString(` AND t.status = 'retained'`)
 		}

@@ -51,3 +51,10 @@ func (s *Settings) Set(ctx context.Context, key string, value any, validFrom tim
 		return err
 	})
 }
+
+// Float returns a numeric setting in force now.
+func (s *Settings) Float(ctx context.Context, key string) (float64, error) {
+	var v float64
+	err := s.db.AsSystem(ctx, func(tx *Tx) error { return settingAt(tx, key, s.db.Now(), &v) })
+	return v, err
+}
