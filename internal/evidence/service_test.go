@@ -211,7 +211,7 @@ func (f *fixture) uploadRow(t *testing.T, id int64) (u core.Upload, ok bool) {
 func (f *fixture) expireUpload(t *testing.T, id int64) {
 	t.Helper()
 	err := f.env.DB.AsSystem(f.env.System, func(tx *postgres.Tx) error {
-		n, err := tx.Exec(`UPDATE uploads SET expires_at = now() - interval '1 minute' WHERE id = $1`, id)
+		n, err := tx.Exec(`UPDATE uploads SET expires_at = now() - interval '1 hour' WHERE id = $1`, id)
 		if err == nil && n != 1 {
 			err = errors.New("no such upload")
 		}
@@ -953,8 +953,20 @@ func TestSweep(t *testing.T) {
 		f.want(t, act, counts{Uploads: 2, Pending: 1, Evidence: 1, Objects: 2})
 	})
 
-	t.Run("expired upload never written", func(t *testing.T) {
+	t.Run("recently expired upload waits out the grace period", func(t *testing.T) {
 		u := reserve(t, -time.Minute, false)
+		res, err := f.env.Evidence.Sweep(f.env.System)
+		if err != nil || res != (evidence.SweepResult{}) {
+			t.Fatalf("Sweep = %+v, %v; want nothing within the grace period", res, err)
+		}
+		f.expireUpload(t, u.ID)
+		if res, err := f.env.Evidence.Sweep(f.env.System); err != nil || res.Uploads != 1 {
+			t.Fatalf("Sweep after the grace period = %+v, %v", res, err)
+		}
+	})
+
+	t.Run("expired upload never written", func(t *testing.T) {
+		u := reserve(t, -time.Hour, false)
 		res, err := f.env.Evidence.Sweep(f.env.System)
 		if err != nil || res != (evidence.SweepResult{Uploads: 1}) {
 			t.Fatalf("Sweep = %+v, %v; want 1 upload", res, err)

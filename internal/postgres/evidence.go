@@ -238,12 +238,17 @@ func (db *DB) DeleteEvidence(ctx context.Context, id int64, reason string) error
 	})
 }
 
+// sweepGrace is how long after its expiry an unconfirmed upload is left alone.
+const sweepGrace = 10 * time.Minute
+
 // ExpiredUploads lists pending uploads whose time ran out, for the sweep.
 func (db *DB) ExpiredUploads(ctx context.Context, limit int) ([]*core.Upload, error) {
 	var rows []*core.Upload
 	err := db.AsSystem(ctx, func(tx *Tx) error {
+		// A grace period after expiry: a confirmation that began just before
+		// the deadline (LinkEvidence refuses after it) has finished by then.
 		return tx.Select(&rows, `SELECT `+uploadCols+` FROM uploads u WHERE u.status = 'pending' AND u.expires_at < $1
-			ORDER BY u.id LIMIT $2`, db.Now(), limit)
+			ORDER BY u.id LIMIT $2`, db.Now().Add(-sweepGrace), limit)
 	})
 	return rows, err
 }
