@@ -253,13 +253,19 @@ WHERE v.level = 5`, in.ps, in.cutoff, pq.Array(metrics), pq.Array(kinds), pq.Arr
 	{name: "households", metrics: []string{"volunteer_coverage", "model_households", "model_household_groups", "wechat_coverage"},
 		run: func(tx *postgres.Tx, in inputs, want map[string]bool) error {
 			// One pass over the registry: per villager group, then per village.
+			// The volunteer rows are joined only when volunteer coverage is wanted.
+			volunteer, join := `0`, ``
+			if want["volunteer_coverage"] {
+				volunteer = `count(y.household_id)`
+				join = `LEFT JOIN household_volunteer_years y ON y.household_id = h.id AND y.year = $1`
+			}
 			_, err := tx.Exec(`
 WITH g AS (
   SELECT h.village_id, h.group_id, count(*) AS n,
          count(*) FILTER (WHERE h.model_household_year <= $1) AS model,
          count(*) FILTER (WHERE h.wechat_member) AS wechat,
-         count(y.household_id) AS volunteer
-  FROM households h LEFT JOIN household_volunteer_years y ON y.household_id = h.id AND y.year = $1
+         `+volunteer+` AS volunteer
+  FROM households h `+join+`
   WHERE h.deleted_at IS NULL
   GROUP BY h.village_id, h.group_id),
 v AS (
