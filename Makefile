@@ -4,7 +4,7 @@ BIN     := bin/lawvillage
 ARGS    ?=
 PKGS    := ./...
 
-.PHONY: run test bench build generate lint fmt clean fuzz
+.PHONY: run test bench build generate lint fmt clean fuzz load
 
 ## run: the platform with a demo district on a private PostgreSQL and MinIO (data in .data/; ARGS=--fresh starts over)
 run: build
@@ -24,13 +24,35 @@ test: build
 bench: build
 	$(BIN) devstack exec --dir .data/bench -- $(GO) test -run '^$$' -bench . -benchmem -benchtime 3x -timeout 30m ./bench/... ./internal/regioncsv/
 
-## fuzz: short runs of every fuzz target (FUZZTIME=30s by default)
+## fuzz: short runs of every fuzz target (FUZZTIME=30s by default); the two database fuzzers run on a private PostgreSQL and MinIO (.data/fuzz)
 FUZZTIME ?= 30s
-fuzz:
+fuzz: build
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./internal/period/
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./internal/divcode/
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./internal/regioncsv/
 	$(GO) test -run '^$$' -fuzz FuzzSniff -fuzztime $(FUZZTIME) ./internal/evidence/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseID$$' -fuzztime $(FUZZTIME) ./graph/
+	$(GO) test -run '^$$' -fuzz '^FuzzGlobalID$$' -fuzztime $(FUZZTIME) ./graph/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeCursor$$' -fuzztime $(FUZZTIME) ./graph/
+	$(GO) test -run '^$$' -fuzz '^FuzzEncodeCursor$$' -fuzztime $(FUZZTIME) ./graph/
+	$(GO) test -run '^$$' -fuzz '^FuzzScalars$$' -fuzztime $(FUZZTIME) ./graph/scalars/
+	$(GO) test -run '^$$' -fuzz '^FuzzVillageWhere$$' -fuzztime $(FUZZTIME) ./internal/postgres/
+	$(GO) test -run '^$$' -fuzz '^FuzzAlertWhere$$' -fuzztime $(FUZZTIME) ./internal/postgres/
+	$(BIN) devstack exec --dir .data/fuzz -- sh -c '\
+	  $(GO) test -run "^$$" -fuzz "^FuzzVillagesFilter$$" -fuzztime $(FUZZTIME) ./internal/postgres/ && \
+	  $(GO) test -run "^$$" -fuzz "^FuzzAlertsFilter$$" -fuzztime $(FUZZTIME) ./internal/postgres/'
+
+## load: a bounded load test (LOAD_DURATION, default 3m; LOAD_CLIENTS, default 16) of dashboard reads and clerk writes against a fresh local platform in .data/load, on loopback; stops everything after
+LOAD_DURATION ?= 3m
+LOAD_CLIENTS  ?= 16
+LOAD_PORT     ?= 18080
+load: build
+	@mkdir -p .data
+	@LV_LISTEN_ADDR=127.0.0.1:$(LOAD_PORT) LV_RATE_LIMIT_PER_MINUTE=1000000 LV_LOG_LEVEL=warn \
+	  $(BIN) run --fresh --dir .data/load --pg-port 54339 --s3-port 59010 >.data/load.log 2>&1 & pid=$$!; \
+	trap 'kill -INT $$pid 2>/dev/null; wait $$pid' EXIT INT TERM; \
+	$(GO) run ./cmd/loadtest -url http://127.0.0.1:$(LOAD_PORT)/graphql -token-file .data/load/dev-admin-token \
+	  -wait 10m -duration $(LOAD_DURATION) -clients $(LOAD_CLIENTS) -server-pid $$pid
 
 ## generate: regenerate gqlgen code from schema.graphql
 generate:

@@ -20,20 +20,33 @@ import (
 
 	"github.com/lawvillage/lawvillage/graph/generated"
 	"github.com/lawvillage/lawvillage/internal/core"
+	"github.com/lawvillage/lawvillage/internal/ratelimit"
 )
 
 // Options tune the GraphQL handler.
 type Options struct {
-	Introspection  bool     // allow schema introspection (for GraphiQL and tooling)
-	MaxUploadBytes int64    // largest multipart request body
-	OriginPatterns []string // websocket origins allowed besides the server's own host
+	Introspection  bool               // allow schema introspection (for GraphiQL and tooling)
+	MaxUploadBytes int64              // largest multipart request body (default 60 MiB)
+	OriginPatterns []string           // websocket and CORS origins allowed besides the server's own host
+	Limits         Limits             // abuse limits; zero fields take DefaultLimits
+	RateLimiter    *ratelimit.Limiter // per-token rate limit; nil: none
+}
+
+func (o Options) maxUploadBytes() int64 {
+	if o.MaxUploadBytes <= 0 {
+		return 60 << 20
+	}
+	return o.MaxUploadBytes
 }
 
 // NewHandler builds the GraphQL server with explicit transports: POST, GET
 // (queries only), multipart uploads and websockets (graphql-transport-ws and
 // the older graphql-ws), the @can directive, per-operation loaders, the
-// anonymous-caller rule and one error presenter.
+// anonymous-caller rule, the query limits (tokens, depth, aliases, cost,
+// with the cost reported in extensions.cost) and one error presenter. The
+// HTTP-level limits (body size, rate, CORS) are added by NewHTTPHandler.
 func NewHandler(r *Resolver, opts Options) *handler.Server {
+	lim := opts.Limits.withDefaults()
 	cfg := generated.Config{Resolvers: r}
 	cfg.Directives.Can = func(ctx context.Context, obj any, next graphql.Resolver, p core.Permission) (any, error) {
 		if _, err := core.Require(ctx, p); err != nil {
@@ -43,6 +56,7 @@ func NewHandler(r *Resolver, opts Options) *handler.Server {
 	}
 	srv := handler.New(generated.NewExecutableSchema(cfg))
 	srv.AddTransport(transport.Websocket{
+		// Browsers' origins are checked at the upgrade (the server's own host is always allowed).
 		Implementation: transport.CoderWebsocketImplementation{AcceptOptions: websocket.AcceptOptions{OriginPatterns: opts.OriginPatterns}},
 		InitFunc: func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
 			a, err := authenticate(ctx, r, p.Authorization())
@@ -52,23 +66,34 @@ func NewHandler(r *Resolver, opts Options) *handler.Server {
 			if a != nil {
 				ctx = core.WithActor(ctx, a)
 			}
-			return ctx, nil, nil
+			return newWSConn(ctx, lim), nil, nil
 		},
 		InitTimeout:           10 * time.Second,
-		KeepAlivePingInterval: 20 * time.Second,
+		KeepAlivePingInterval: 20 * time.Second,   // graphql-ws (legacy) keep-alive messages
+		PingPongInterval:      lim.WSPingInterval, // graphql-transport-ws: no pong within twice this closes the connection
+		PayloadReadLimit:      &lim.WSReadLimit,   // a bigger message closes the connection (1009)
 	})
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(specStatus{transport.GET{}})
 	srv.AddTransport(specStatus{transport.POST{}})
-	srv.AddTransport(transport.MultipartForm{MaxUploadSize: opts.MaxUploadBytes, MaxMemory: 1 << 20})
+	// One byte over the request limit, so that bodyLimit, which answers 413, sees an oversize body first.
+	srv.AddTransport(transport.MultipartForm{MaxUploadSize: opts.maxUploadBytes() + 1, MaxMemory: 1 << 20})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.SetParserTokenLimit(lim.MaxTokens)
 	if opts.Introspection {
 		srv.Use(extension.Introspection{})
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
+	srv.Use(&limitsExtension{limits: lim, introspection: opts.Introspection})
+	srv.AroundResponses(reportCost)
+	srv.AroundOperations(wsGuard(opts.RateLimiter))
 	srv.AroundOperations(anonymousGuard)
 	srv.AroundOperations(LoadersMiddleware(r.DB))
 	srv.SetErrorPresenter(func(ctx context.Context, err error) *gqlerror.Error {
+		var gerr *gqlerror.Error
+		if errors.As(err, &gerr) && gerr.Err == nil {
+			return parserLimitError(gerr, lim.MaxTokens)
+		}
 		return presentError(ctx, r.Log, err)
 	})
 	srv.SetRecoverFunc(func(ctx context.Context, p any) error {
@@ -168,25 +193,8 @@ func authenticate(ctx context.Context, r *Resolver, header string) (*core.Actor,
 }
 
 // AuthMiddleware puts the caller of an HTTP request in its context; a bad
-// token gets 401 at once, no token continues as anonymous.
+// token gets 401 at once, no token continues as anonymous. (NewHTTPHandler
+// uses it with rate limiting.)
 func AuthMiddleware(r *Resolver, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		if strings.EqualFold(req.Header.Get("Upgrade"), "websocket") {
-			next.ServeHTTP(w, req) // websockets authenticate in connection_init
-			return
-		}
-		a, err := authenticate(req.Context(), r, req.Header.Get("Authorization"))
-		if err != nil {
-			code := http.StatusUnauthorized
-			if core.ErrorCode(err) == core.EUNAVAILABLE {
-				code = http.StatusServiceUnavailable
-			}
-			writeError(w, code, presentError(req.Context(), r.Log, err))
-			return
-		}
-		if a != nil {
-			req = req.WithContext(core.WithActor(req.Context(), a))
-		}
-		next.ServeHTTP(w, req)
-	})
+	return authenticated(r, nil, next)
 }

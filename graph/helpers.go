@@ -89,6 +89,10 @@ func (r *queryResolver) node(ctx context.Context, id string) (model.Node, error)
 				out = v
 			}
 		}
+	case "Review", "ReviewProposal", "Rectification":
+		out, err = r.reviewNode(ctx, typ, n) // the yearly review (review_helpers.go)
+	default:
+		out, err = r.recordNode(ctx, typ, n) // governance records (records.resolvers.go)
 	}
 	return out, err
 }

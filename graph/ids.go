@@ -1,9 +1,11 @@
 package graph
 
 import (
+	"bytes"
 	"encoding/base64"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/lawvillage/lawvillage/internal/core"
 )
@@ -53,7 +55,8 @@ func decodeCursor(c *string) (string, error) {
 		return "", nil
 	}
 	b, err := base64.RawURLEncoding.DecodeString(*c)
-	if err != nil || !strings.HasPrefix(string(b), "c1:") {
+	// Keys are database text: valid UTF-8 without NUL (PostgreSQL refuses anything else).
+	if err != nil || !strings.HasPrefix(string(b), "c1:") || !utf8.Valid(b) || bytes.IndexByte(b, 0) >= 0 {
 		return "", core.Errorf(core.EINVALIDCURSOR, "分页游标无效", "invalid cursor").WithField("after")
 	}
 	return string(b[3:]), nil

@@ -27,6 +27,9 @@ type Loaders struct {
 	Duplicates     *dataloadgen.Loader[*core.Evidence, []*core.Evidence]
 	Alert          *dataloadgen.Loader[int64, *core.Alert]
 	AlertEvents    *dataloadgen.Loader[int64, []*core.AlertEvent]
+	Records        *RecordLoaders // governance records (records_loaders.go)
+	// Audit batches the auditHistory fields (audit.go).
+	Audit *dataloadgen.Loader[auditKey, []*postgres.AuditEntry]
 }
 
 type countKey struct {
@@ -60,6 +63,8 @@ func NewLoaders(db *postgres.DB) *Loaders {
 		Duplicates:   dataloadgen.NewLoader(list(db.DuplicatesOf), wait),
 		Alert:        dataloadgen.NewLoader(list(db.AlertsByIDs), wait),
 		AlertEvents:  dataloadgen.NewLoader(list(db.AlertEventsByAlerts), wait),
+		Records:      newRecordLoaders(db, wait),
+		Audit:        newAuditLoader(db, wait),
 		ActivityCounts: dataloadgen.NewLoader(list(func(ctx context.Context, keys []countKey) ([]postgres.ActivityCounts, error) {
 			// One query per distinct period (in practice one).
 			out := make([]postgres.ActivityCounts, len(keys))

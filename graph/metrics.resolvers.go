@@ -170,6 +170,26 @@ func (r *mutationResolver) RunJob(ctx context.Context, input model.RunJobInput) 
 	return out, err
 }
 
+// CreateWebhook is the resolver for the createWebhook field.
+func (r *mutationResolver) CreateWebhook(ctx context.Context, input model.CreateWebhookInput) (*model.WebhookPayload, error) {
+	out := &model.WebhookPayload{}
+	var err error
+	out.Webhook, err = r.DB.CreateWebhook(ctx, input.RegionCode, input.URL, strings.ToLower(string(input.Format)))
+	out.UserErrors, err = userErrors(err)
+	return out, err
+}
+
+// SetWebhookActive is the resolver for the setWebhookActive field.
+func (r *mutationResolver) SetWebhookActive(ctx context.Context, input model.SetWebhookActiveInput) (*model.WebhookPayload, error) {
+	id, err := idOf(input.ID, "Webhook", "input", "id")
+	out := &model.WebhookPayload{}
+	if err == nil {
+		out.Webhook, err = r.DB.SetWebhookActive(ctx, id, input.Active)
+	}
+	out.UserErrors, err = userErrors(err)
+	return out, err
+}
+
 // MetricDefinitions is the resolver for the metricDefinitions field.
 func (r *queryResolver) MetricDefinitions(ctx context.Context) ([]*model.MetricDefinition, error) {
 	out := make([]*model.MetricDefinition, 0, len(metrics.Metrics))
@@ -330,6 +350,11 @@ func (r *regionResolver) Alerts(ctx context.Context, obj *core.Region, filter *m
 	return c, nil
 }
 
+// Webhooks is the resolver for the webhooks field.
+func (r *regionResolver) Webhooks(ctx context.Context, obj *core.Region) ([]*core.Webhook, error) {
+	return r.DB.WebhooksUnder(ctx, obj.Path)
+}
+
 // AlertEvents is the resolver for the alertEvents field.
 func (r *subscriptionResolver) AlertEvents(ctx context.Context, regionCode string) (<-chan *core.AlertEvent, error) {
 	region, err := r.DB.RegionByCode(ctx, regionCode)
@@ -340,6 +365,21 @@ func (r *subscriptionResolver) AlertEvents(ctx context.Context, regionCode strin
 		return nil, core.Errorf(core.EUNAVAILABLE, "订阅暂不可用", "subscriptions are unavailable")
 	}
 	return r.alertEvents(ctx, region), nil
+}
+
+// ID is the resolver for the id field.
+func (r *webhookResolver) ID(ctx context.Context, obj *core.Webhook) (string, error) {
+	return globalID("Webhook", obj.ID), nil
+}
+
+// Region is the resolver for the region field.
+func (r *webhookResolver) Region(ctx context.Context, obj *core.Webhook) (*core.Region, error) {
+	return For(ctx, r.DB).Region.Load(ctx, obj.RegionID)
+}
+
+// Format is the resolver for the format field.
+func (r *webhookResolver) Format(ctx context.Context, obj *core.Webhook) (model.WebhookFormat, error) {
+	return model.WebhookFormat(strings.ToUpper(obj.Format)), nil
 }
 
 // Alert returns generated.AlertResolver implementation.
@@ -357,10 +397,14 @@ func (r *Resolver) MetricValue() generated.MetricValueResolver { return &metricV
 // Subscription returns generated.SubscriptionResolver implementation.
 func (r *Resolver) Subscription() generated.SubscriptionResolver { return &subscriptionResolver{r} }
 
+// Webhook returns generated.WebhookResolver implementation.
+func (r *Resolver) Webhook() generated.WebhookResolver { return &webhookResolver{r} }
+
 type (
 	alertResolver        struct{ *Resolver }
 	alertEventResolver   struct{ *Resolver }
 	jobRunResolver       struct{ *Resolver }
 	metricValueResolver  struct{ *Resolver }
 	subscriptionResolver struct{ *Resolver }
+	webhookResolver      struct{ *Resolver }
 )

@@ -295,3 +295,74 @@ func TestMetricsAlertsAndSubscription(t *testing.T) {
 		t.Fatalf("definitions: %s", b)
 	}
 }
+
+func TestWebhooksAPI(t *testing.T) {
+	env := apptest.New(t)
+	env.ImportCSV(t, apptest.TwoTownsCSV)
+	district := env.Token(t, core.RoleDistrictAdmin, "320117")
+	town := env.Token(t, core.RoleTownOfficial, "320117001")
+	clerk := env.Token(t, core.RoleVillageClerk, "320117001001")
+	q := `mutation($code: DivisionCode!, $url: String!, $f: WebhookFormat!) {
+		createWebhook(input: {regionCode: $code, url: $url, format: $f}) { webhook { id url format active region { code } } userErrors { code field } } }`
+	type payload struct {
+		CreateWebhook struct {
+			Webhook *struct {
+				ID, URL, Format string
+				Active          bool
+				Region          struct{ Code string }
+			}
+			UserErrors []struct {
+				Code  string
+				Field []string
+			}
+		}
+	}
+	var ok payload
+	env.Do(t, town, q, map[string]any{"code": "320117001", "url": "https://qyapi.example/robot?key=x", "f": "WECOM"}).Decode(t, &ok)
+	w := ok.CreateWebhook.Webhook
+	if w == nil || w.Format != "WECOM" || !w.Active || w.Region.Code != "320117001" {
+		t.Fatalf("created: %+v", ok.CreateWebhook)
+	}
+	cases := []struct {
+		name, token, code, url, want string
+	}{
+		{"ErrBadURL", town, "320117001", "ftp://x", "INVALID"},
+		{"ErrOtherTown", town, "320117100", "https://example/h", "NOT_FOUND"},
+		{"ErrVillageLevel", district, "320117001001", "https://example/h", "NOT_FOUND"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var p payload
+			env.Do(t, c.token, q, map[string]any{"code": c.code, "url": c.url, "f": "JSON"}).Decode(t, &p)
+			if len(p.CreateWebhook.UserErrors) != 1 || p.CreateWebhook.UserErrors[0].Code != c.want {
+				t.Fatalf("got %+v, want %s", p.CreateWebhook, c.want)
+			}
+		})
+	}
+	t.Run("ErrClerkForbidden", func(t *testing.T) {
+		res := env.Do(t, clerk, q, map[string]any{"code": "320117001", "url": "https://example/h", "f": "JSON"})
+		if res.Code() != "FORBIDDEN" {
+			t.Fatalf("clerk: %+v", res)
+		}
+	})
+	var list struct {
+		Region struct {
+			Webhooks []struct {
+				ID     string
+				Active bool
+			}
+		}
+	}
+	env.Do(t, district, `{ region(code: "320117") { webhooks { id active } } }`, nil).Decode(t, &list)
+	if len(list.Region.Webhooks) != 1 {
+		t.Fatalf("district lists %d webhooks", len(list.Region.Webhooks))
+	}
+	var off struct {
+		SetWebhookActive struct{ Webhook struct{ Active bool } }
+	}
+	env.Do(t, district, `mutation($id: ID!) { setWebhookActive(input: {id: $id, active: false}) { webhook { active } } }`,
+		map[string]any{"id": w.ID}).Decode(t, &off)
+	if off.SetWebhookActive.Webhook.Active {
+		t.Fatal("webhook still active")
+	}
+}

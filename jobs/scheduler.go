@@ -6,6 +6,7 @@ package jobs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -67,6 +68,9 @@ type Runner struct {
 	Log      *slog.Logger
 	Jobs     map[string]Job
 	Instance string
+	// LeaseCheck is how often a scheduled run checks that its replica still
+	// leads (default 500 ms); see lease.
+	LeaseCheck time.Duration
 }
 
 // NewRunner returns a runner for the jobs.
@@ -101,18 +105,27 @@ func (r *Runner) RunNow(ctx context.Context, name, p string) (int64, error) {
 			return 0, err
 		}
 	}
-	return r.run(ctx, j, p)
+	by := core.ActorFrom(ctx)
+	if by == nil {
+		by = core.System("by hand")
+	}
+	return r.run(ctx, j, p, by)
 }
 
-func (r *Runner) run(ctx context.Context, j Job, p string) (int64, error) {
+// run runs a job and records the run; byHand is who started it by hand (nil
+// for the schedule and catch-up), audited with the start of the run.
+func (r *Runner) run(ctx context.Context, j Job, p string, byHand *core.Actor) (int64, error) {
 	ctx = core.WithActor(ctx, core.System("job:"+j.Name))
 	start := time.Now()
-	id, err := r.DB.StartJobRun(ctx, j.Name, p, r.Instance)
+	id, err := r.DB.StartJobRun(ctx, j.Name, p, r.Instance, byHand)
 	if err != nil {
 		return 0, err
 	}
 	rows, runErr := j.Run(context.WithValue(ctx, runIDKey{}, id), p)
-	if err := r.DB.FinishJobRun(ctx, id, rows, runErr); err != nil {
+	if cause := context.Cause(ctx); runErr != nil && errors.Is(cause, errLostLead) {
+		runErr = fmt.Errorf("%w: %w", cause, runErr)
+	}
+	if err := r.finish(ctx, id, rows, runErr); err != nil {
 		r.Log.Error("job: could not record the end of a run", "job", j.Name, "run_id", id, "err", err)
 	}
 	outcome := "succeeded"
@@ -131,6 +144,7 @@ func (r *Runner) run(ctx context.Context, j Job, p string) (int64, error) {
 type Scheduler struct {
 	runner *Runner
 	lock   *postgres.LeaderLock
+	lease  *lease
 	s      gocron.Scheduler
 	stop   chan struct{}
 	done   chan struct{}
@@ -139,9 +153,10 @@ type Scheduler struct {
 // Start schedules every job and starts the scheduler.
 func Start(r *Runner) (*Scheduler, error) {
 	lock := r.DB.NewLeaderLock(leaderLockKey)
+	el := newLease(lock, r.leaseCheck())
 	s, err := gocron.NewScheduler(
 		gocron.WithLocation(period.Location()),
-		gocron.WithDistributedElector(lock),
+		gocron.WithDistributedElector(el),
 	)
 	if err != nil {
 		return nil, err
@@ -159,7 +174,9 @@ func Start(r *Runner) (*Scheduler, error) {
 			if j.PeriodOf != nil {
 				p = j.PeriodOf(time.Now())
 			}
-			_, _ = r.run(context.Background(), j, p)
+			ctx, done := el.hold(context.Background())
+			defer done()
+			_, _ = r.run(ctx, j, p, nil)
 		}
 		if _, err := s.NewJob(def, gocron.NewTask(task), gocron.WithName(j.Name),
 			gocron.WithSingletonMode(gocron.LimitModeReschedule)); err != nil {
@@ -168,7 +185,7 @@ func Start(r *Runner) (*Scheduler, error) {
 	}
 	s.Start()
 	r.Log.Info("scheduler started", "jobs", r.Names(), "instance", r.Instance)
-	sch := &Scheduler{runner: r, lock: lock, s: s, stop: make(chan struct{}), done: make(chan struct{})}
+	sch := &Scheduler{runner: r, lock: lock, lease: el, s: s, stop: make(chan struct{}), done: make(chan struct{})}
 	go sch.catchUpWhenLeader()
 	return sch, nil
 }
@@ -186,18 +203,26 @@ func (s *Scheduler) catchUpWhenLeader() {
 		}
 	}()
 	for {
-		if err := s.lock.IsLeader(ctx); err == nil {
-			if n, err := s.runner.CatchUp(ctx, time.Now()); err != nil {
+		err := s.lease.IsLeader(ctx)
+		if err == nil {
+			runCtx, done := s.lease.hold(ctx)
+			n, err := s.runner.CatchUp(runCtx, time.Now())
+			done()
+			if err != nil {
 				s.runner.Log.Error("catch-up stopped", "err", err, "runs", n)
 			} else if n > 0 {
 				s.runner.Log.Info("caught up missed runs", "runs", n)
 			}
 			return
 		}
+		wait := 15 * time.Second
+		if errors.Is(err, errSettling) {
+			wait = s.lease.settle
+		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(15 * time.Second):
+		case <-time.After(wait):
 		}
 	}
 }
@@ -229,7 +254,7 @@ func (r *Runner) CatchUp(ctx context.Context, now time.Time) (int, error) {
 			if ctx.Err() != nil {
 				return made, ctx.Err()
 			}
-			if _, err := r.run(ctx, j, p); err != nil {
+			if _, err := r.run(ctx, j, p, nil); err != nil {
 				return made, err
 			}
 			made++

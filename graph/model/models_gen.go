@@ -53,12 +53,48 @@ type ActivityPayload struct {
 	UserErrors []*UserError `json:"userErrors"`
 }
 
+// 新增宣传载体。Input of addCultureCarrier.
+type AddCultureCarrierInput struct {
+	// 村(社区) ID。The village's ID.
+	VillageID string `json:"villageId"`
+	// 类型。Kind.
+	Kind core.CarrierKind `json:"kind"`
+	// 名称。Name.
+	Name string `json:"name"`
+}
+
+// 新增法律明白人。Input of addLegalSavvyPerson.
+type AddLegalSavvyPersonInput struct {
+	// 网格 ID。The grid's ID.
+	GridID string `json:"gridId"`
+	// 姓名。Name.
+	Name string `json:"name"`
+	// 联系电话。Phone number.
+	Phone *string `json:"phone,omitempty"`
+	// 最近一次培训日期。Date of the latest training.
+	TrainedOn *time.Time `json:"trainedOn,omitempty"`
+	// 任职起始日期。In office from.
+	ActiveFrom time.Time `json:"activeFrom"`
+}
+
 // 新增网格或村民小组。Input of addGrid and addVillagerGroup.
 type AddVillagePartInput struct {
 	// 村(社区) ID。The village's ID.
 	VillageID string `json:"villageId"`
 	// 名称。Name.
 	Name string `json:"name"`
+}
+
+// 进入下一阶段。Input of advanceReview.
+type AdvanceReviewInput struct {
+	// 复核 ID。Review ID.
+	ReviewID string `json:"reviewId"`
+	// 下一阶段。The next stage.
+	To core.ReviewStage `json:"to"`
+	// 说明。Note.
+	Note *string `json:"note,omitempty"`
+	// 期望的当前版本。The version you read.
+	ExpectedVersion *int `json:"expectedVersion,omitempty"`
 }
 
 // 预警筛选。Alert filter.
@@ -81,6 +117,40 @@ type AlertPayload struct {
 	Alert *core.Alert `json:"alert,omitempty"`
 	// 错误。Errors.
 	UserErrors []*UserError `json:"userErrors"`
+}
+
+// 聘任法律顾问（现任顾问自动于前一日卸任）。Input of appointLegalAdviser; the adviser in office ends the day before.
+type AppointLegalAdviserInput struct {
+	// 村(社区) ID。The village's ID.
+	VillageID string `json:"villageId"`
+	// 姓名。Name.
+	Name string `json:"name"`
+	// 律所或机构。Law firm or office.
+	Firm *string `json:"firm,omitempty"`
+	// 联系电话。Phone number.
+	Phone *string `json:"phone,omitempty"`
+	// 是否已公示联系卡。Contact card posted.
+	ContactCard *bool `json:"contactCard,omitempty"`
+	// 服务目录。Service catalogue.
+	ServiceCatalogue *string `json:"serviceCatalogue,omitempty"`
+	// 聘任起始日期。Appointed from.
+	ActiveFrom time.Time `json:"activeFrom"`
+}
+
+// 审计记录筛选条件；各条件同时满足。Filter of the audit trail; all given conditions apply.
+type AuditLogFilter struct {
+	// 对象类型（与 AuditEntry.objectType 相同，如 activity）。Object type, as in AuditEntry.objectType (such as activity).
+	ObjectType *string `json:"objectType,omitempty"`
+	// 对象的全局 ID（如某活动的 ID）。The object's global ID (such as an activity's).
+	ObjectID *string `json:"objectId,omitempty"`
+	// 操作人（令牌名称，完全匹配）。Actor: the token's name, exactly.
+	ActorName *string `json:"actorName,omitempty"`
+	// 操作（完全匹配，如 evidence.delete）。Action, exactly (such as evidence.delete).
+	Action *string `json:"action,omitempty"`
+	// 起始时间（含）。From this instant, inclusive.
+	From *time.Time `json:"from,omitempty"`
+	// 截止时间（不含）。Until this instant, exclusive.
+	To *time.Time `json:"to,omitempty"`
 }
 
 // 授予称号。Input of awardTitle.
@@ -115,12 +185,86 @@ type ChangeTitleStatusInput struct {
 	ExpectedVersion *int `json:"expectedVersion,omitempty"`
 }
 
+// 办结（或重新打开）调处案件。Input of concludeMediationCase: conclude a case, or reopen it.
+type ConcludeMediationCaseInput struct {
+	// 案件 ID。The case's ID.
+	ID string `json:"id"`
+	// 期望的当前版本。The version you read.
+	ExpectedVersion *int `json:"expectedVersion,omitempty"`
+	// 结果：SUCCESS、FAILURE（须填办结日期），或 PENDING 重新打开（不填日期）。SUCCESS or FAILURE with the conclusion date, or PENDING (no date) to reopen.
+	Outcome core.MediationOutcome `json:"outcome"`
+	// 办结日期（不早于受理日期，不晚于今天）。Date concluded: not before the date received, not in the future.
+	ConcludedOn *time.Time `json:"concludedOn,omitempty"`
+}
+
 // 确认浏览器直传。Input of confirmEvidenceUpload.
 type ConfirmEvidenceUploadInput struct {
 	// 上传 ID。Upload ID.
 	UploadID string `json:"uploadId"`
 	// 浏览器计算的 SHA-256（十六进制）。SHA-256 computed by the browser, hex.
 	Sha256 string `json:"sha256"`
+}
+
+// 省级确认。Input of confirmReview.
+type ConfirmReviewInput struct {
+	// 复核 ID。Review ID.
+	ReviewID string `json:"reviewId"`
+	// 决定文件。Decision document.
+	DecisionDocument string `json:"decisionDocument"`
+	// 决定日期。Date of the decision.
+	DecidedOn time.Time `json:"decidedOn"`
+	// 期望的当前版本。The version you read.
+	ExpectedVersion *int `json:"expectedVersion,omitempty"`
+}
+
+// confirmReview 的结果。Result of confirmReview.
+type ConfirmReviewPayload struct {
+	// 复核。The review.
+	Review *core.Review `json:"review,omitempty"`
+	// 变更状态的称号数。Titles whose status changed.
+	TitlesChanged int `json:"titlesChanged"`
+	// 错误。Errors.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+// 新增户。Input of createHousehold.
+type CreateHouseholdInput struct {
+	// 村(社区) ID。The village's ID.
+	VillageID string `json:"villageId"`
+	// 户号（村内唯一）。Household number, unique in the village.
+	Code string `json:"code"`
+	// 户主姓名。Name of the head of household.
+	HeadName *string `json:"headName,omitempty"`
+	// 联系电话。Phone number.
+	Phone *string `json:"phone,omitempty"`
+	// 村民小组 ID。Villager group ID.
+	VillagerGroupID *string `json:"villagerGroupId,omitempty"`
+	// 网格 ID。Grid ID.
+	GridID *string `json:"gridId,omitempty"`
+	// 家庭人口数。Number of members.
+	Members *int `json:"members,omitempty"`
+	// 被评为学法用法示范户的年份。Year named a model household.
+	ModelHouseholdYear *int `json:"modelHouseholdYear,omitempty"`
+	// 是否有家规家训。Has a family rule.
+	HasFamilyRule *bool `json:"hasFamilyRule,omitempty"`
+	// 是否加入法润民生群。A member is in the WeChat group.
+	WechatMember *bool `json:"wechatMember,omitempty"`
+}
+
+// 受理纠纷（调处中）。Input of createMediationCase: a dispute received (pending).
+type CreateMediationCaseInput struct {
+	// 村(社区) ID。The village's ID.
+	VillageID string `json:"villageId"`
+	// 案件编号（村内唯一）。Case number, unique in the village.
+	CaseNo string `json:"caseNo"`
+	// 受理日期（不晚于今天）。Date received (not in the future).
+	ReceivedOn time.Time `json:"receivedOn"`
+	// 当事人姓名，多人用顿号分隔。Names of the parties, separated by 、.
+	Parties *string `json:"parties,omitempty"`
+	// 案情摘要。Summary.
+	Summary *string `json:"summary,omitempty"`
+	// 是否民转刑。Turned criminal.
+	TurnedCriminal *bool `json:"turnedCriminal,omitempty"`
 }
 
 // 签发令牌。Input of createToken.
@@ -145,6 +289,36 @@ type CreateTokenPayload struct {
 	UserErrors []*UserError `json:"userErrors"`
 }
 
+// 新增推送地址。Input of createWebhook.
+type CreateWebhookInput struct {
+	// 区域代码（镇及以上）。Area code (town or above).
+	RegionCode string `json:"regionCode"`
+	// 地址。URL.
+	URL string `json:"url"`
+	// 格式。Format.
+	Format WebhookFormat `json:"format"`
+}
+
+// 宣传载体变更结果。Result of addCultureCarrier.
+type CultureCarrierPayload struct {
+	// 宣传载体。The carrier.
+	CultureCarrier *core.CultureCarrier `json:"cultureCarrier,omitempty"`
+	// 错误。Errors.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+// 审定建议。Input of decideReviewProposal.
+type DecideReviewProposalInput struct {
+	// 建议 ID。Proposal ID.
+	ProposalID string `json:"proposalId"`
+	// 是否采纳。Accept (true) or reject (false).
+	Accept bool `json:"accept"`
+	// 审定意见（不采纳时必填）。Note (required to reject).
+	Note *string `json:"note,omitempty"`
+	// 期望的当前版本。The version you read.
+	ExpectedVersion *int `json:"expectedVersion,omitempty"`
+}
+
 // 删除活动。Input of deleteActivity.
 type DeleteActivityInput struct {
 	// 活动 ID。The activity's ID.
@@ -167,6 +341,32 @@ type DeleteEvidencePayload struct {
 	DeletedID *string `json:"deletedId,omitempty"`
 	// 错误。Errors.
 	UserErrors []*UserError `json:"userErrors"`
+}
+
+// 删除记录（须说明理由；审计日志保留原记录）。Input of a deletion: a reason is required; the audit trail keeps the record.
+type DeleteRecordInput struct {
+	// 记录 ID。The record's ID.
+	ID string `json:"id"`
+	// 理由。Reason.
+	Reason string `json:"reason"`
+}
+
+// 删除结果。Result of a deletion.
+type DeleteRecordPayload struct {
+	// 被删除的 ID。ID of the deleted record.
+	DeletedID *string `json:"deletedId,omitempty"`
+	// 错误。Errors.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+// 抽取市级现场抽查样本。Input of drawReviewSample.
+type DrawReviewSampleInput struct {
+	// 复核 ID。Review ID.
+	ReviewID string `json:"reviewId"`
+	// 随机种子（1 至 2147483647）；不填则随机生成并记录。Seed (1 to 2147483647); a random one is drawn and recorded when omitted.
+	Seed *int `json:"seed,omitempty"`
+	// 按镇(街道)分层。Spread over towns.
+	StratifyByTown *bool `json:"stratifyByTown,omitempty"`
 }
 
 // 按月或季度计的任务进度。Progress of a monthly or quarterly duty.
@@ -201,12 +401,44 @@ type DutyStatus struct {
 	EvidenceRequired bool `json:"evidenceRequired"`
 }
 
+// 登记（或替换）法律顾问的年度评价。Input of evaluateLegalAdviser: records or replaces a yearly evaluation.
+type EvaluateLegalAdviserInput struct {
+	// 法律顾问 ID。The adviser's ID.
+	AdviserID string `json:"adviserId"`
+	// 年份。Year.
+	Year int `json:"year"`
+	// 评分（0-100）。Score (0-100).
+	Score *float64 `json:"score,omitempty"`
+	// 评价意见。Comment.
+	Comment *string `json:"comment,omitempty"`
+}
+
+// 评估复核。Input of evaluateReview.
+type EvaluateReviewInput struct {
+	// 区县代码（市、省：评估其下全部区县，并计算市内排名）。District code (a city or province: every district under it, with the ranks in the city).
+	AreaCode string `json:"areaCode"`
+	// 复核年度。Review year.
+	Year int `json:"year"`
+}
+
 // 证明材料变更结果。Result of an evidence change.
 type EvidencePayload struct {
 	// 证明材料。The evidence.
 	Evidence *core.Evidence `json:"evidence,omitempty"`
 	// 错误。Errors.
 	UserErrors []*UserError `json:"userErrors"`
+}
+
+// 导出复核表格。Input of exportReviewTable.
+type ExportReviewTableInput struct {
+	// 区县代码（汇总表可为市、省）。District code (a city or province for the summary).
+	AreaCode string `json:"areaCode"`
+	// 复核年度。Review year.
+	Year int `json:"year"`
+	// 表格。Table.
+	Table ReviewTable `json:"table"`
+	// 格式。Format.
+	Format ExportFormat `json:"format"`
 }
 
 // 预签名 POST 表单字段。A field of the presigned POST form.
@@ -223,6 +455,66 @@ type GridPayload struct {
 	Grid *core.Grid `json:"grid,omitempty"`
 	// 错误。Errors.
 	UserErrors []*UserError `json:"userErrors"`
+}
+
+// 户的筛选条件。Filter for households.
+type HouseholdFilter struct {
+	// 村民小组 ID。Villager group ID.
+	VillagerGroupID *string `json:"villagerGroupId,omitempty"`
+	// 网格 ID。Grid ID.
+	GridID *string `json:"gridId,omitempty"`
+	// 是否学法用法示范户。Model households only (true) or the others (false).
+	ModelHousehold *bool `json:"modelHousehold,omitempty"`
+	// 是否有家规家训。With (true) or without (false) a family rule.
+	HasFamilyRule *bool `json:"hasFamilyRule,omitempty"`
+	// 是否加入法润民生群。In (true) or not in (false) the WeChat group.
+	WechatMember *bool `json:"wechatMember,omitempty"`
+	// 该年参加过普法志愿服务的户。Households that took part in volunteer service in this year.
+	VolunteeredIn *int `json:"volunteeredIn,omitempty"`
+	// 该年未参加普法志愿服务的户。Households that did not take part in this year.
+	NotVolunteeredIn *int `json:"notVolunteeredIn,omitempty"`
+}
+
+// 户变更结果。Result of a household change.
+type HouseholdPayload struct {
+	// 户。The household.
+	Household *core.Household `json:"household,omitempty"`
+	// 错误。Errors.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+// 导入模板的一列。A column of an import template.
+type ImportColumn struct {
+	// 列名（表头，须与模板一致）。Header, exactly as in the template.
+	Name string `json:"name"`
+	// 是否必填列。Whether the column is required.
+	Required bool `json:"required"`
+	// 中文说明。What to write, in Chinese.
+	Description string `json:"description"`
+	// 英文说明。What to write, in English.
+	DescriptionEn string `json:"descriptionEn"`
+}
+
+// 批量导入记录。Input of importRecords.
+type ImportRecordsInput struct {
+	// 记录类型。Record kind.
+	Kind core.RecordKind `json:"kind"`
+	// .xlsx 或 UTF-8 CSV 文件，表头见 importTemplates。An .xlsx or UTF-8 CSV file; headers as in importTemplates.
+	File graphql.Upload `json:"file"`
+}
+
+// importRecords 的结果。Result of importRecords.
+type ImportRecordsPayload struct {
+	// 新增条数。Records inserted.
+	Inserted int `json:"inserted"`
+	// 更新条数。Records updated.
+	Updated int `json:"updated"`
+	// 未变条数。Rows that changed nothing.
+	Unchanged int `json:"unchanged"`
+	// 错误（有错误时未写入任何数据）。Errors (nothing was written when there are any).
+	UserErrors []*UserError `json:"userErrors"`
+	// 有误的行（行号、列名、原因）。The bad rows: line, column and reason.
+	RowErrors []*ImportRowError `json:"rowErrors"`
 }
 
 // 导入行政区划。Input of importRegions.
@@ -255,6 +547,94 @@ type ImportRowError struct {
 	Message string `json:"message"`
 	// 英文说明。The reason in English.
 	MessageEn string `json:"messageEn"`
+}
+
+// 一种记录的导入模板。The import template of a record kind.
+type ImportTemplate struct {
+	// 记录类型。Record kind.
+	Kind core.RecordKind `json:"kind"`
+	// 中文名称。Name in Chinese.
+	Title string `json:"title"`
+	// 英文名称。Name in English.
+	TitleEn string `json:"titleEn"`
+	// 各列。Columns.
+	Columns []*ImportColumn `json:"columns"`
+	// .xlsx 模板的相对地址（无需令牌）。Relative URL of the .xlsx template (no token needed).
+	XlsxURL string `json:"xlsxUrl"`
+	// CSV 模板的相对地址（UTF-8，无需令牌）。Relative URL of the CSV template (UTF-8, no token needed).
+	CSVURL string `json:"csvUrl"`
+}
+
+// 案事件变更结果。Result of an incident change.
+type IncidentPayload struct {
+	// 案事件。The incident.
+	Incident *core.Incident `json:"incident,omitempty"`
+	// 错误。Errors.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+// 下达整改通知。Input of issueRectification.
+type IssueRectificationInput struct {
+	// 复核 ID。Review ID.
+	ReviewID string `json:"reviewId"`
+	// 村(社区) ID。The village's ID.
+	VillageID string `json:"villageId"`
+	// 针对的标准代码。Standard code concerned.
+	Standard *string `json:"standard,omitempty"`
+	// 整改要求。What must be rectified.
+	Requirement string `json:"requirement"`
+	// 下达日期。Issued on.
+	IssuedOn time.Time `json:"issuedOn"`
+	// 整改期限。Due on.
+	DueOn time.Time `json:"dueOn"`
+}
+
+// 诉讼案件数登记结果。Result of setLawsuits.
+type LawsuitYearPayload struct {
+	// 该年的诉讼案件数。The year's counts.
+	LawsuitYear *core.LawsuitYear `json:"lawsuitYear,omitempty"`
+	// 错误。Errors.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+// 法律顾问评价结果。Result of evaluateLegalAdviser.
+type LegalAdviserEvaluationPayload struct {
+	// 评价。The evaluation.
+	Evaluation *core.LegalAdviserEvaluation `json:"evaluation,omitempty"`
+	// 错误。Errors.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+// 法律顾问变更结果。Result of a legal adviser change.
+type LegalAdviserPayload struct {
+	// 法律顾问。The adviser.
+	LegalAdviser *core.LegalAdviser `json:"legalAdviser,omitempty"`
+	// 错误。Errors.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+// 法律体检登记结果。Result of recordLegalCheckup.
+type LegalCheckupPayload struct {
+	// 法律体检。The check-up.
+	LegalCheckup *core.LegalCheckup `json:"legalCheckup,omitempty"`
+	// 错误。Errors.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+// 法律明白人变更结果。Result of a legal-savvy person change.
+type LegalSavvyPersonPayload struct {
+	// 法律明白人。The person.
+	LegalSavvyPerson *core.LegalSavvyPerson `json:"legalSavvyPerson,omitempty"`
+	// 错误。Errors.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+// 调处案件变更结果。Result of a mediation case change.
+type MediationCasePayload struct {
+	// 案件。The case.
+	MediationCase *core.MediationCase `json:"mediationCase,omitempty"`
+	// 错误。Errors.
+	UserErrors []*UserError `json:"userErrors"`
 }
 
 // 指标定义。A compliance metric.
@@ -293,6 +673,14 @@ type MetricPoint struct {
 type Mutation struct {
 }
 
+// 开启复核。Input of openReview.
+type OpenReviewInput struct {
+	// 区县代码（或市、省：为其下每个区县开启）。District code (or a city or province: one review per district under it).
+	AreaCode string `json:"areaCode"`
+	// 复核年度。Review year.
+	Year int `json:"year"`
+}
+
 // 分页信息（Relay 规范）。Pagination information (Relay).
 type PageInfo struct {
 	// 是否还有下一页。Whether there are more items after endCursor.
@@ -319,6 +707,22 @@ type PendingUpload struct {
 	MaxSize int `json:"maxSize"`
 }
 
+// 提出建议。Input of proposeReviewAction.
+type ProposeReviewActionInput struct {
+	// 复核 ID。Review ID.
+	ReviewID string `json:"reviewId"`
+	// 村(社区) ID。The village's ID.
+	VillageID string `json:"villageId"`
+	// 建议类型。Kind.
+	Kind ReviewProposalKind `json:"kind"`
+	// 依据的情形或标准代码（撤销：A1-A6、B1-B11；注销：C2）。Codes it rests on (revoke: A1-A6, B1-B11; cancel: C2).
+	Standards []string `json:"standards"`
+	// 理由。Explanation.
+	Explanation string `json:"explanation"`
+	// 证明材料 ID。Evidence IDs.
+	EvidenceIds []string `json:"evidenceIds,omitempty"`
+}
+
 // 查询入口。Queries.
 type Query struct {
 }
@@ -343,6 +747,90 @@ type RecordActivityInput struct {
 	Description *string `json:"description,omitempty"`
 }
 
+// 登记案事件。Input of recordIncident.
+type RecordIncidentInput struct {
+	// 村(社区) ID。The village's ID.
+	VillageID string `json:"villageId"`
+	// 类型。Kind.
+	Kind core.IncidentKind `json:"kind"`
+	// 发生日期（不晚于今天）。Date (not in the future).
+	OccurredOn time.Time `json:"occurredOn"`
+	// 来源部门。Source department.
+	SourceDepartment string `json:"sourceDepartment"`
+	// 情况说明。Description.
+	Description *string `json:"description,omitempty"`
+}
+
+// 登记法律体检。Input of recordLegalCheckup.
+type RecordLegalCheckupInput struct {
+	// 村(社区) ID。The village's ID.
+	VillageID string `json:"villageId"`
+	// 体检日期（不晚于今天）。Date (not in the future).
+	HeldOn time.Time `json:"heldOn"`
+	// 体检事项。Subject.
+	Subject string `json:"subject"`
+	// 体检意见。Findings.
+	Findings *string `json:"findings,omitempty"`
+}
+
+// 记录整改复查。Input of recordRecheck.
+type RecordRecheckInput struct {
+	// 整改 ID。Rectification ID.
+	RectificationID string `json:"rectificationId"`
+	// 复查日期。Re-checked on.
+	RecheckedOn time.Time `json:"recheckedOn"`
+	// 复查结果。Result.
+	Result FindingResult `json:"result"`
+	// 说明。Note.
+	Note *string `json:"note,omitempty"`
+	// 期望的当前版本。The version you read.
+	ExpectedVersion *int `json:"expectedVersion,omitempty"`
+}
+
+// 记录现场检查。Input of recordReviewCheck.
+type RecordReviewCheckInput struct {
+	// 复核 ID。Review ID.
+	ReviewID string `json:"reviewId"`
+	// 村(社区) ID。The village's ID.
+	VillageID string `json:"villageId"`
+	// 检查日期。Date of the check.
+	CheckedOn time.Time `json:"checkedOn"`
+	// 检查人员或单位。Inspectors.
+	Inspector string `json:"inspector"`
+	// 结论。Conclusion.
+	Conclusion CheckConclusion `json:"conclusion"`
+	// 说明。Note.
+	Note *string `json:"note,omitempty"`
+	// 证明材料 ID。Evidence IDs.
+	EvidenceIds []string `json:"evidenceIds,omitempty"`
+	// 各项标准的认定（取代该村同一标准的原认定）。Findings per standard (each supersedes the village's current finding on it).
+	Findings []*ReviewFindingInput `json:"findings,omitempty"`
+}
+
+// 登记调查（每村每类每期间一次）。Input of recordSurvey; one per village, kind and period.
+type RecordSurveyInput struct {
+	// 村(社区) ID。The village's ID.
+	VillageID string `json:"villageId"`
+	// 调查类型。Kind.
+	Kind core.SurveyKind `json:"kind"`
+	// 所调查的期间。The period surveyed.
+	Period period.Period `json:"period"`
+	// 调查日期（不早于期间开始，不晚于今天）。Date of the survey: not before the period starts, not in the future.
+	SurveyedOn time.Time `json:"surveyedOn"`
+	// 受访人数（大于 0）。Respondents (more than 0).
+	Respondents int `json:"respondents"`
+	// 感到安全或表示满意的人数（不多于受访人数）。Respondents who feel safe or are satisfied (at most the respondents).
+	Positive int `json:"positive"`
+}
+
+// 整改变更结果。Result of a rectification change.
+type RectificationPayload struct {
+	// 整改。The rectification.
+	Rectification *core.Rectification `json:"rectification,omitempty"`
+	// 错误。Errors.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
 // 申请浏览器直传（预签名 POST）。Input of requestEvidenceUpload: a browser upload by presigned POST.
 type RequestEvidenceUploadInput struct {
 	// 活动 ID。The activity's ID.
@@ -359,6 +847,114 @@ type RequestEvidenceUploadInput struct {
 type RequestEvidenceUploadPayload struct {
 	// 上传表单。The upload form.
 	Upload *PendingUpload `json:"upload,omitempty"`
+	// 错误。Errors.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+// recordReviewCheck 的结果。Result of recordReviewCheck.
+type ReviewCheckPayload struct {
+	// 检查记录。The check.
+	Check *core.ReviewCheck `json:"check,omitempty"`
+	// 本次认定。Its findings.
+	Findings []*core.ReviewFinding `json:"findings"`
+	// 错误。Errors.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+// 导出的文件及短时下载链接。An exported file and its short-lived download link.
+type ReviewExport struct {
+	// 下载链接（仅发给数据范围内的用户）。The download URL, issued only within your scope.
+	URL string `json:"url"`
+	// 链接失效时间。When the link expires.
+	ExpiresAt time.Time `json:"expiresAt"`
+	// 文件名。File name.
+	Filename string `json:"filename"`
+}
+
+// exportReviewTable 的结果。Result of exportReviewTable.
+type ReviewExportPayload struct {
+	// 导出文件。The export.
+	Export *ReviewExport `json:"export,omitempty"`
+	// 错误。Errors.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+// 现场检查对一项标准的认定。A finding of an on-site check.
+type ReviewFindingInput struct {
+	// 标准代码（A1-A6、B1-B11、C2）。Standard code.
+	Standard string `json:"standard"`
+	// 结果。Result.
+	Result FindingResult `json:"result"`
+	// 说明。Note.
+	Note *string `json:"note,omitempty"`
+	// 证明材料 ID。Evidence IDs.
+	EvidenceIds []string `json:"evidenceIds,omitempty"`
+}
+
+// 复核变更结果。Result of a review change.
+type ReviewPayload struct {
+	// 复核。The review.
+	Review *core.Review `json:"review,omitempty"`
+	// 错误。Errors.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+// 建议变更结果。Result of a proposal change.
+type ReviewProposalPayload struct {
+	// 建议。The proposal.
+	Proposal *core.ReviewProposal `json:"proposal,omitempty"`
+	// 错误。Errors.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+// 评估结果筛选。Filter of review results.
+type ReviewResultFilter struct {
+	// 建议。Recommendation.
+	Recommendation *ReviewRecommendation `json:"recommendation,omitempty"`
+	// 只看末位淘汰（true）或非淘汰（false）。Only the eliminated (true) or the others (false).
+	Eliminated *bool `json:"eliminated,omitempty"`
+	// 只看品牌村目录。Only the brand catalogue.
+	BrandCatalogue *bool `json:"brandCatalogue,omitempty"`
+	// 只看推荐全国的。Only those recommended for the national title.
+	NationalRecommendation *bool `json:"nationalRecommendation,omitempty"`
+	// 某镇(街道)的。Of one town.
+	TownCode *string `json:"townCode,omitempty"`
+}
+
+// drawReviewSample 的结果。Result of drawReviewSample.
+type ReviewSamplePayload struct {
+	// 样本。The sample.
+	Sample *core.ReviewSample `json:"sample,omitempty"`
+	// 错误。Errors.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+// 最近一次评估的汇总。The summary of the latest evaluation.
+type ReviewSummary struct {
+	// 区县内村(社区)总数。Villages and communities in the district.
+	VillagesTotal int `json:"villagesTotal"`
+	// 复核的示范村数（有效省级称号）。Villages under review (holding a retained provincial title).
+	Titled int `json:"titled"`
+	// 建议保留。Proposed to keep.
+	Kept int `json:"kept"`
+	// 建议撤销（含末位淘汰）。Proposed to revoke (elimination included).
+	Revoked int `json:"revoked"`
+	// 建议注销。Proposed to cancel.
+	Cancelled int `json:"cancelled"`
+	// 末位淘汰数。Eliminated at the bottom of the ranking.
+	Eliminated int `json:"eliminated"`
+	// 复核前创建率。Creation rate before the review.
+	CreationRateBefore *float64 `json:"creationRateBefore,omitempty"`
+	// 复核后创建率。Creation rate after the review.
+	CreationRateAfter *float64 `json:"creationRateAfter,omitempty"`
+	// 创建率上限（设置）。The cap on the creation rate (a setting).
+	Cap float64 `json:"cap"`
+}
+
+// openReview、evaluateReview 的结果。Result of openReview and evaluateReview.
+type ReviewsPayload struct {
+	// 复核。The reviews.
+	Reviews []*core.Review `json:"reviews"`
 	// 错误。Errors.
 	UserErrors []*UserError `json:"userErrors"`
 }
@@ -385,8 +981,50 @@ type RunJobPayload struct {
 	UserErrors []*UserError `json:"userErrors"`
 }
 
+// 登记某户某年是否参加普法志愿服务。Input of setHouseholdVolunteer: whether a household took part in volunteer service in a year.
+type SetHouseholdVolunteerInput struct {
+	// 户 ID。The household's ID.
+	HouseholdID string `json:"householdId"`
+	// 年份。Year.
+	Year int `json:"year"`
+	// 是否参加。Whether it took part.
+	Participated bool `json:"participated"`
+	// 对应的普法志愿服务活动（可选，须为本村该年的活动）。The volunteer-service activity (optional; of this village and year).
+	ActivityID *string `json:"activityId,omitempty"`
+}
+
+// 登记某村某年的诉讼案件数（替换原数字）。Input of setLawsuits: the lawsuit counts of a village and year (replacing earlier figures).
+type SetLawsuitsInput struct {
+	// 村(社区) ID。The village's ID.
+	VillageID string `json:"villageId"`
+	// 年份。Year.
+	Year int `json:"year"`
+	// 民事诉讼案件数。Civil lawsuits.
+	Civil int `json:"civil"`
+	// 行政诉讼案件数。Administrative lawsuits.
+	Administrative int `json:"administrative"`
+	// 来源部门。Source department.
+	SourceDepartment *string `json:"sourceDepartment,omitempty"`
+}
+
+// 启用或停用推送地址。Input of setWebhookActive.
+type SetWebhookActiveInput struct {
+	// ID。ID.
+	ID string `json:"id"`
+	// 是否启用。Active.
+	Active bool `json:"active"`
+}
+
 // 订阅入口。Subscriptions.
 type Subscription struct {
+}
+
+// 调查变更结果。Result of a survey change.
+type SurveyPayload struct {
+	// 调查。The survey.
+	Survey *core.Survey `json:"survey,omitempty"`
+	// 错误。Errors.
+	UserErrors []*UserError `json:"userErrors"`
 }
 
 // 称号变更结果。Result of a title change.
@@ -425,6 +1063,114 @@ type UpdateActivityInput struct {
 	Participants *int `json:"participants,omitempty"`
 	// 内容描述。Description.
 	Description *string `json:"description,omitempty"`
+}
+
+// 修改户；未给出的字段不变，可空字段给 null 清空。Input of updateHousehold; omitted fields stay, nullable ones are cleared with null.
+type UpdateHouseholdInput struct {
+	// 户 ID。The household's ID.
+	ID string `json:"id"`
+	// 期望的当前版本；不符时返回 CONFLICT。The version you read; CONFLICT when it changed.
+	ExpectedVersion *int `json:"expectedVersion,omitempty"`
+	// 户号。Household number.
+	Code *string `json:"code,omitempty"`
+	// 户主姓名。Name of the head of household.
+	HeadName *string `json:"headName,omitempty"`
+	// 联系电话。Phone number.
+	Phone *string `json:"phone,omitempty"`
+	// 村民小组 ID（null 清空）。Villager group ID (null clears it).
+	VillagerGroupID graphql.Omittable[*string] `json:"villagerGroupId,omitempty"`
+	// 网格 ID（null 清空）。Grid ID (null clears it).
+	GridID graphql.Omittable[*string] `json:"gridId,omitempty"`
+	// 家庭人口数（null 清空）。Number of members (null clears it).
+	Members graphql.Omittable[*int] `json:"members,omitempty"`
+	// 学法用法示范户年份（null 表示不是）。Year named a model household (null: not one).
+	ModelHouseholdYear graphql.Omittable[*int] `json:"modelHouseholdYear,omitempty"`
+	// 是否有家规家训。Has a family rule.
+	HasFamilyRule *bool `json:"hasFamilyRule,omitempty"`
+	// 是否加入法润民生群。A member is in the WeChat group.
+	WechatMember *bool `json:"wechatMember,omitempty"`
+}
+
+// 修改案事件；未给出的字段不变。Input of updateIncident; omitted fields stay.
+type UpdateIncidentInput struct {
+	// 案事件 ID。The incident's ID.
+	ID string `json:"id"`
+	// 类型。Kind.
+	Kind *core.IncidentKind `json:"kind,omitempty"`
+	// 发生日期。Date.
+	OccurredOn *time.Time `json:"occurredOn,omitempty"`
+	// 来源部门。Source department.
+	SourceDepartment *string `json:"sourceDepartment,omitempty"`
+	// 情况说明。Description.
+	Description *string `json:"description,omitempty"`
+}
+
+// 修改法律顾问；未给出的字段不变。Input of updateLegalAdviser; omitted fields stay.
+type UpdateLegalAdviserInput struct {
+	// 法律顾问 ID。The adviser's ID.
+	ID string `json:"id"`
+	// 姓名。Name.
+	Name *string `json:"name,omitempty"`
+	// 律所或机构。Law firm or office.
+	Firm *string `json:"firm,omitempty"`
+	// 联系电话。Phone number.
+	Phone *string `json:"phone,omitempty"`
+	// 是否已公示联系卡。Contact card posted.
+	ContactCard *bool `json:"contactCard,omitempty"`
+	// 服务目录。Service catalogue.
+	ServiceCatalogue *string `json:"serviceCatalogue,omitempty"`
+	// 聘任截止日期（解聘时填写；null 清空）。Appointed until (set when the appointment ends; null clears it).
+	ActiveTo graphql.Omittable[*time.Time] `json:"activeTo,omitempty"`
+}
+
+// 修改法律明白人；未给出的字段不变，可空字段给 null 清空。Input of updateLegalSavvyPerson; omitted fields stay, nullable ones are cleared with null.
+type UpdateLegalSavvyPersonInput struct {
+	// 法律明白人 ID。The person's ID.
+	ID string `json:"id"`
+	// 期望的当前版本。The version you read.
+	ExpectedVersion *int `json:"expectedVersion,omitempty"`
+	// 改到同村的另一网格。Move to another grid of the village.
+	GridID *string `json:"gridId,omitempty"`
+	// 姓名。Name.
+	Name *string `json:"name,omitempty"`
+	// 联系电话。Phone number.
+	Phone *string `json:"phone,omitempty"`
+	// 培训日期（null 清空）。Date of the latest training (null clears it).
+	TrainedOn graphql.Omittable[*time.Time] `json:"trainedOn,omitempty"`
+	// 任职起始日期。In office from.
+	ActiveFrom *time.Time `json:"activeFrom,omitempty"`
+	// 任职截止日期（卸任时填写；null 清空）。In office until (set when the person steps down; null clears it).
+	ActiveTo graphql.Omittable[*time.Time] `json:"activeTo,omitempty"`
+}
+
+// 修改调处案件；未给出的字段不变（结果见 concludeMediationCase）。Input of updateMediationCase; omitted fields stay (for the outcome see concludeMediationCase).
+type UpdateMediationCaseInput struct {
+	// 案件 ID。The case's ID.
+	ID string `json:"id"`
+	// 期望的当前版本。The version you read.
+	ExpectedVersion *int `json:"expectedVersion,omitempty"`
+	// 案件编号。Case number.
+	CaseNo *string `json:"caseNo,omitempty"`
+	// 受理日期。Date received.
+	ReceivedOn *time.Time `json:"receivedOn,omitempty"`
+	// 当事人。Parties.
+	Parties *string `json:"parties,omitempty"`
+	// 案情摘要。Summary.
+	Summary *string `json:"summary,omitempty"`
+	// 是否民转刑。Turned criminal.
+	TurnedCriminal *bool `json:"turnedCriminal,omitempty"`
+}
+
+// 修改调查的数字；类型和期间不能改（删除后重新登记）。Input of updateSurvey; kind and period cannot change (delete and record again).
+type UpdateSurveyInput struct {
+	// 调查 ID。The survey's ID.
+	ID string `json:"id"`
+	// 调查日期。Date of the survey.
+	SurveyedOn *time.Time `json:"surveyedOn,omitempty"`
+	// 受访人数。Respondents.
+	Respondents *int `json:"respondents,omitempty"`
+	// 肯定回答人数。Positive answers.
+	Positive *int `json:"positive,omitempty"`
 }
 
 // 修改村(社区)信息。Input of updateVillage.
@@ -501,6 +1247,22 @@ type VillagerGroupPayload struct {
 	VillagerGroup *core.VillagerGroup `json:"villagerGroup,omitempty"`
 	// 错误。Errors.
 	UserErrors []*UserError `json:"userErrors"`
+}
+
+// 推送地址变更结果。Result of a webhook change.
+type WebhookPayload struct {
+	// 推送地址。The webhook.
+	Webhook *core.Webhook `json:"webhook,omitempty"`
+	// 错误。Errors.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+// 撤回建议。Input of withdrawReviewProposal.
+type WithdrawReviewProposalInput struct {
+	// 建议 ID。Proposal ID.
+	ProposalID string `json:"proposalId"`
+	// 理由。Reason.
+	Reason string `json:"reason"`
 }
 
 // 预警级别。Alert severity.
@@ -625,6 +1387,183 @@ func (e AlertState) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// 现场检查结论。Conclusion of an on-site check.
+type CheckConclusion string
+
+const (
+	// 合格。Pass.
+	CheckConclusionPass CheckConclusion = "PASS"
+	// 限期整改。Rectification ordered.
+	CheckConclusionRectify CheckConclusion = "RECTIFY"
+	// 不合格。Fail.
+	CheckConclusionFail CheckConclusion = "FAIL"
+)
+
+var AllCheckConclusion = []CheckConclusion{
+	CheckConclusionPass,
+	CheckConclusionRectify,
+	CheckConclusionFail,
+}
+
+func (e CheckConclusion) IsValid() bool {
+	switch e {
+	case CheckConclusionPass, CheckConclusionRectify, CheckConclusionFail:
+		return true
+	}
+	return false
+}
+
+func (e CheckConclusion) String() string {
+	return string(e)
+}
+
+func (e *CheckConclusion) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = CheckConclusion(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid CheckConclusion", str)
+	}
+	return nil
+}
+
+func (e CheckConclusion) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *CheckConclusion) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e CheckConclusion) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// 导出文件格式。File format of an export.
+type ExportFormat string
+
+const (
+	// Excel 工作簿（A4 横向排版）。An Excel workbook laid out for A4 landscape.
+	ExportFormatXlsx ExportFormat = "XLSX"
+	// CSV（UTF-8 带 BOM，Excel 可直接打开）。CSV in UTF-8 with a BOM, as Excel expects.
+	ExportFormatCSV ExportFormat = "CSV"
+)
+
+var AllExportFormat = []ExportFormat{
+	ExportFormatXlsx,
+	ExportFormatCSV,
+}
+
+func (e ExportFormat) IsValid() bool {
+	switch e {
+	case ExportFormatXlsx, ExportFormatCSV:
+		return true
+	}
+	return false
+}
+
+func (e ExportFormat) String() string {
+	return string(e)
+}
+
+func (e *ExportFormat) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ExportFormat(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ExportFormat", str)
+	}
+	return nil
+}
+
+func (e ExportFormat) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ExportFormat) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ExportFormat) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// 检查或复查结果。Result of a finding or a re-check.
+type FindingResult string
+
+const (
+	// 符合（合格）。Met (pass).
+	FindingResultPass FindingResult = "PASS"
+	// 不符合（不合格）。Not met (fail).
+	FindingResultFail FindingResult = "FAIL"
+)
+
+var AllFindingResult = []FindingResult{
+	FindingResultPass,
+	FindingResultFail,
+}
+
+func (e FindingResult) IsValid() bool {
+	switch e {
+	case FindingResultPass, FindingResultFail:
+		return true
+	}
+	return false
+}
+
+func (e FindingResult) String() string {
+	return string(e)
+}
+
+func (e *FindingResult) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = FindingResult(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid FindingResult", str)
+	}
+	return nil
+}
+
+func (e FindingResult) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *FindingResult) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e FindingResult) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
 // 指标状态。Status of a metric.
 type MetricStatus string
 
@@ -681,6 +1620,433 @@ func (e *MetricStatus) UnmarshalJSON(b []byte) error {
 }
 
 func (e MetricStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// 个人信息的显示方式说明：户主姓名、联系电话、法律明白人姓名和电话、纠纷当事人，只对本村(社区)及其所属镇(街道)的工作人员显示原文；区、市、省级令牌和协作部门、分析人员看到的是掩码（如 张*、138****1234）。Personal data (heads of household, phone numbers, legal-savvy persons, parties to disputes) is shown in clear only to the village's own clerk and its town office; district, city, province, partner and analyst tokens see masks such as 张* and 138****1234.
+type PersonalDataView string
+
+const (
+	// 显示原文。Shown in clear.
+	PersonalDataViewClear PersonalDataView = "CLEAR"
+	// 显示掩码。Masked.
+	PersonalDataViewMasked PersonalDataView = "MASKED"
+)
+
+var AllPersonalDataView = []PersonalDataView{
+	PersonalDataViewClear,
+	PersonalDataViewMasked,
+}
+
+func (e PersonalDataView) IsValid() bool {
+	switch e {
+	case PersonalDataViewClear, PersonalDataViewMasked:
+		return true
+	}
+	return false
+}
+
+func (e PersonalDataView) String() string {
+	return string(e)
+}
+
+func (e *PersonalDataView) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = PersonalDataView(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid PersonalDataView", str)
+	}
+	return nil
+}
+
+func (e PersonalDataView) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *PersonalDataView) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e PersonalDataView) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// 建议类型。Kind of a town's proposal.
+type ReviewProposalKind string
+
+const (
+	// 建议撤销（依据 A1-A6、B1-B11）。Revoke (on A1-A6, B1-B11).
+	ReviewProposalKindRevoke ReviewProposalKind = "REVOKE"
+	// 建议注销（依据 C2）。Cancel (on C2).
+	ReviewProposalKindCancel ReviewProposalKind = "CANCEL"
+)
+
+var AllReviewProposalKind = []ReviewProposalKind{
+	ReviewProposalKindRevoke,
+	ReviewProposalKindCancel,
+}
+
+func (e ReviewProposalKind) IsValid() bool {
+	switch e {
+	case ReviewProposalKindRevoke, ReviewProposalKindCancel:
+		return true
+	}
+	return false
+}
+
+func (e ReviewProposalKind) String() string {
+	return string(e)
+}
+
+func (e *ReviewProposalKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ReviewProposalKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ReviewProposalKind", str)
+	}
+	return nil
+}
+
+func (e ReviewProposalKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ReviewProposalKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ReviewProposalKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// 建议的状态。Status of a proposal.
+type ReviewProposalStatus string
+
+const (
+	// 待审定。Submitted, awaiting the district.
+	ReviewProposalStatusSubmitted ReviewProposalStatus = "SUBMITTED"
+	// 已采纳。Accepted.
+	ReviewProposalStatusAccepted ReviewProposalStatus = "ACCEPTED"
+	// 未采纳。Rejected.
+	ReviewProposalStatusRejected ReviewProposalStatus = "REJECTED"
+	// 已撤回。Withdrawn by the town.
+	ReviewProposalStatusWithdrawn ReviewProposalStatus = "WITHDRAWN"
+)
+
+var AllReviewProposalStatus = []ReviewProposalStatus{
+	ReviewProposalStatusSubmitted,
+	ReviewProposalStatusAccepted,
+	ReviewProposalStatusRejected,
+	ReviewProposalStatusWithdrawn,
+}
+
+func (e ReviewProposalStatus) IsValid() bool {
+	switch e {
+	case ReviewProposalStatusSubmitted, ReviewProposalStatusAccepted, ReviewProposalStatusRejected, ReviewProposalStatusWithdrawn:
+		return true
+	}
+	return false
+}
+
+func (e ReviewProposalStatus) String() string {
+	return string(e)
+}
+
+func (e *ReviewProposalStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ReviewProposalStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ReviewProposalStatus", str)
+	}
+	return nil
+}
+
+func (e ReviewProposalStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ReviewProposalStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ReviewProposalStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// 复核建议。A review recommendation.
+type ReviewRecommendation string
+
+const (
+	// 保留。Keep the title.
+	ReviewRecommendationKeep ReviewRecommendation = "KEEP"
+	// 撤销（含末位淘汰）。Revoke the title (including elimination at the bottom of the ranking).
+	ReviewRecommendationRevoke ReviewRecommendation = "REVOKE"
+	// 注销（区划调整）。Cancel the title (division adjustment).
+	ReviewRecommendationCancel ReviewRecommendation = "CANCEL"
+)
+
+var AllReviewRecommendation = []ReviewRecommendation{
+	ReviewRecommendationKeep,
+	ReviewRecommendationRevoke,
+	ReviewRecommendationCancel,
+}
+
+func (e ReviewRecommendation) IsValid() bool {
+	switch e {
+	case ReviewRecommendationKeep, ReviewRecommendationRevoke, ReviewRecommendationCancel:
+		return true
+	}
+	return false
+}
+
+func (e ReviewRecommendation) String() string {
+	return string(e)
+}
+
+func (e *ReviewRecommendation) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ReviewRecommendation(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ReviewRecommendation", str)
+	}
+	return nil
+}
+
+func (e ReviewRecommendation) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ReviewRecommendation) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ReviewRecommendation) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// 可导出的复核表格。A review table to export.
+type ReviewTable string
+
+const (
+	// 附件2 建议撤销省级民主法治示范村(社区)名单汇总表。Annex 2: proposed revocations.
+	ReviewTableRevocations ReviewTable = "REVOCATIONS"
+	// 附件3 建议注销省级民主法治示范村(社区)名单汇总表。Annex 3: proposed cancellations.
+	ReviewTableCancellations ReviewTable = "CANCELLATIONS"
+	// 附件4 复核排名前十位的省级民主法治示范村(社区)。Annex 4: the district's top ten.
+	ReviewTableTopTen ReviewTable = "TOP_TEN"
+	// 复核情况汇总（每个区县一行）。The review summary, one row per district.
+	ReviewTableSummary ReviewTable = "SUMMARY"
+)
+
+var AllReviewTable = []ReviewTable{
+	ReviewTableRevocations,
+	ReviewTableCancellations,
+	ReviewTableTopTen,
+	ReviewTableSummary,
+}
+
+func (e ReviewTable) IsValid() bool {
+	switch e {
+	case ReviewTableRevocations, ReviewTableCancellations, ReviewTableTopTen, ReviewTableSummary:
+		return true
+	}
+	return false
+}
+
+func (e ReviewTable) String() string {
+	return string(e)
+}
+
+func (e *ReviewTable) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ReviewTable(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ReviewTable", str)
+	}
+	return nil
+}
+
+func (e ReviewTable) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ReviewTable) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ReviewTable) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// 一项标准的评估结果。Outcome of one standard for a village.
+type StandardOutcome string
+
+const (
+	// 符合。Met.
+	StandardOutcomePass StandardOutcome = "PASS"
+	// 不符合。Not met.
+	StandardOutcomeFail StandardOutcome = "FAIL"
+	// 无数据、未核实。No data, unverified.
+	StandardOutcomeNoData StandardOutcome = "NO_DATA"
+)
+
+var AllStandardOutcome = []StandardOutcome{
+	StandardOutcomePass,
+	StandardOutcomeFail,
+	StandardOutcomeNoData,
+}
+
+func (e StandardOutcome) IsValid() bool {
+	switch e {
+	case StandardOutcomePass, StandardOutcomeFail, StandardOutcomeNoData:
+		return true
+	}
+	return false
+}
+
+func (e StandardOutcome) String() string {
+	return string(e)
+}
+
+func (e *StandardOutcome) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = StandardOutcome(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid StandardOutcome", str)
+	}
+	return nil
+}
+
+func (e StandardOutcome) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *StandardOutcome) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e StandardOutcome) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// 推送格式。Webhook message format.
+type WebhookFormat string
+
+const (
+	// JSON 摘要。Plain JSON digest.
+	WebhookFormatJSON WebhookFormat = "JSON"
+	// 企业微信群机器人 markdown。WeCom group robot markdown.
+	WebhookFormatWecom WebhookFormat = "WECOM"
+	// 钉钉群机器人 markdown。DingTalk group robot markdown.
+	WebhookFormatDingtalk WebhookFormat = "DINGTALK"
+)
+
+var AllWebhookFormat = []WebhookFormat{
+	WebhookFormatJSON,
+	WebhookFormatWecom,
+	WebhookFormatDingtalk,
+}
+
+func (e WebhookFormat) IsValid() bool {
+	switch e {
+	case WebhookFormatJSON, WebhookFormatWecom, WebhookFormatDingtalk:
+		return true
+	}
+	return false
+}
+
+func (e WebhookFormat) String() string {
+	return string(e)
+}
+
+func (e *WebhookFormat) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = WebhookFormat(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid WebhookFormat", str)
+	}
+	return nil
+}
+
+func (e WebhookFormat) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *WebhookFormat) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e WebhookFormat) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

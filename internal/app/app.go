@@ -26,6 +26,8 @@ import (
 	"github.com/lawvillage/lawvillage/internal/notify"
 	"github.com/lawvillage/lawvillage/internal/objectstore"
 	"github.com/lawvillage/lawvillage/internal/postgres"
+	"github.com/lawvillage/lawvillage/internal/ratelimit"
+	"github.com/lawvillage/lawvillage/internal/recordimport"
 	"github.com/lawvillage/lawvillage/jobs"
 )
 
@@ -145,10 +147,17 @@ func instrument(route string, h http.Handler) http.Handler {
 // Handler returns the HTTP routes: GraphQL, GraphiQL, health, readiness, metrics.
 func (m *Main) Handler() http.Handler {
 	r := &graph.Resolver{DB: m.DB, EvidenceService: m.Evidence, Runner: m.Runner, Broker: m.Broker, Log: m.Log}
-	gql := graph.NewHandler(r, graph.Options{Introspection: m.Config.Introspection,
-		MaxUploadBytes: m.Config.MaxUploadBytes, OriginPatterns: m.Config.AllowedOrigins})
+	c := m.Config
+	gql := graph.NewHTTPHandler(r, graph.Options{Introspection: c.Introspection,
+		MaxUploadBytes: c.MaxUploadBytes, OriginPatterns: c.AllowedOrigins,
+		Limits: graph.Limits{MaxJSONBytes: c.MaxJSONBytes, MaxUploadFiles: c.MaxUploadFiles,
+			MaxTokens: c.MaxQueryTokens, MaxDepth: c.MaxQueryDepth, MaxAliases: c.MaxQueryAliases, MaxCost: c.MaxQueryCost,
+			WSReadLimit: c.WSMaxMessageBytes, WSPingInterval: c.WSPingInterval, WSIdleTimeout: c.WSIdleTimeout,
+			WSMaxSubscriptions: c.WSMaxSubscriptions},
+		// In memory: each replica keeps its own buckets.
+		RateLimiter: ratelimit.New(ratelimit.Config{PerMinute: c.RateLimitPerMinute, Burst: c.RateLimitBurst})})
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", instrument("graphql", graph.AuthMiddleware(r, http.MaxBytesHandler(gql, m.Config.MaxUploadBytes))))
+	mux.Handle("/graphql", instrument("graphql", gql))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
@@ -170,6 +179,7 @@ func (m *Main) Handler() http.Handler {
 		_, _ = w.Write([]byte("ready\n"))
 	})
 	mux.Handle("GET /metrics", promhttp.Handler())
+	mux.Handle("GET /templates/", recordimport.TemplateHandler()) // import templates hold no data: no token needed
 	if m.Config.GraphiQL {
 		gi := graphiql.Handler(graphiql.Options{Endpoint: "/graphql", WSEndpoint: "/graphql", Title: "lawvillage GraphiQL"})
 		mux.Handle("/", gi)

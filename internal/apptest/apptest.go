@@ -35,7 +35,9 @@ type Env struct {
 
 // Options adjust the platform under test.
 type Options struct {
-	S3Endpoint string // another S3 server (e.g. one the test stops); default: the test MinIO
+	S3Endpoint  string               // another S3 server (e.g. one the test stops); default: the test MinIO
+	DatabaseURL string               // a migrated database of the test's own (e.g. a private cluster it restarts); default: a fresh test database
+	Configure   func(*config.Config) // adjusts the configuration (e.g. small limits) before the platform starts
 }
 
 // New starts the platform on a fresh database and bucket.
@@ -49,9 +51,20 @@ func New(t testing.TB, opts ...Options) *Env {
 	if o.S3Endpoint != "" {
 		endpoint = o.S3Endpoint
 	}
-	cfg := config.Config{ListenAddr: "127.0.0.1:0", DatabaseURL: testenv.DatabaseURL(t), S3Endpoint: endpoint,
+	dbURL := o.DatabaseURL
+	if dbURL == "" {
+		dbURL = testenv.DatabaseURL(t)
+	}
+	cfg := config.Config{ListenAddr: "127.0.0.1:0", DatabaseURL: dbURL, S3Endpoint: endpoint,
 		S3AccessKey: ak, S3SecretKey: sk, S3Bucket: bucket, S3Region: "us-east-1", GraphiQL: true, Introspection: true,
-		MaxUploadBytes: 60 << 20, ShutdownTimeout: 5 * time.Second}
+		MaxUploadBytes: 60 << 20, ShutdownTimeout: 5 * time.Second,
+		// The query and body limits are the production defaults (zero values);
+		// the rate limit and the websocket ping are generous so that no test
+		// is throttled or loses a client that does not answer pings.
+		RateLimitPerMinute: 1000000, RateLimitBurst: 100000, WSPingInterval: 10 * time.Minute}
+	if o.Configure != nil {
+		o.Configure(&cfg)
+	}
 	log := testenv.Quiet
 	if os.Getenv("LV_TEST_LOG") != "" { // show the server's logs while debugging a test
 		log = slog.New(slog.NewTextHandler(os.Stderr, nil))

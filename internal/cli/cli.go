@@ -19,6 +19,7 @@ import (
 	"github.com/lawvillage/lawvillage/internal/core"
 	"github.com/lawvillage/lawvillage/internal/devstack"
 	"github.com/lawvillage/lawvillage/internal/postgres"
+	"github.com/lawvillage/lawvillage/internal/recordimport"
 	"github.com/lawvillage/lawvillage/internal/regionimport"
 )
 
@@ -32,10 +33,12 @@ func commands() map[string]command {
 		"run":      {"start a local PostgreSQL and MinIO under .data/, load the demo district, and serve", runDev},
 		"serve":    {"serve the API and run the scheduler (configured by LV_* variables)", serve},
 		"migrate":  {"apply database migrations", migrate},
-		"import":   {"import data: `import regions FILE.csv`", importCmd},
+		"import":   {"import data: `import regions FILE.csv`, `import records KIND FILE`", importCmd},
 		"token":    {"manage access tokens: create, revoke, list", tokenCmd},
 		"jobs":     {"scheduled jobs: `jobs list`, `jobs run NAME [--period P]`", jobsCmd},
 		"devstack": {"`devstack exec -- CMD...`: run CMD with a private PostgreSQL and MinIO", devstackCmd},
+		"gen":      {"generate a synthetic district, city or province (Jiangsu scale) into an empty database", genCmd},
+		"export":   {"export the review tables (附件2/3/4) as xlsx or csv", exportCmd},
 	}
 }
 
@@ -142,10 +145,25 @@ func migrate(ctx context.Context, args []string, out, errw io.Writer) error {
 }
 
 func importCmd(ctx context.Context, args []string, out, errw io.Writer) error {
-	if len(args) != 2 || args[0] != "regions" {
-		return fmt.Errorf("usage: lawvillage import regions FILE.csv")
+	usage := fmt.Errorf("usage: lawvillage import regions FILE.csv | lawvillage import records KIND FILE.xlsx|FILE.csv")
+	if len(args) < 2 {
+		return usage
 	}
-	f, err := os.Open(args[1])
+	var kind core.RecordKind
+	var path string
+	switch {
+	case args[0] == "regions" && len(args) == 2:
+		path = args[1]
+	case args[0] == "records" && len(args) == 3:
+		k, err := core.ParseRecordKind(args[1])
+		if err != nil {
+			return err
+		}
+		kind, path = k, args[2]
+	default:
+		return usage
+	}
+	f, err := os.Open(path)
 	if err != nil {
 		return err
 	}
@@ -157,14 +175,20 @@ func importCmd(ctx context.Context, args []string, out, errw io.Writer) error {
 	defer m.Close()
 	start := time.Now()
 	ctx = core.WithActor(ctx, core.System("cli:import"))
-	res, err := regionimport.Import(ctx, m.DB, f, func(stage string) {
-		fmt.Fprintf(errw, "[%6.2fs] %s\n", time.Since(start).Seconds(), stage)
-	})
+	var res postgres.ImportResult
+	if args[0] == "regions" {
+		res, err = regionimport.Import(ctx, m.DB, f, func(stage string) {
+			fmt.Fprintf(errw, "[%6.2fs] %s\n", time.Since(start).Seconds(), stage)
+		})
+	} else {
+		fmt.Fprintf(errw, "importing %s records from %s...\n", args[1], filepath.Base(path))
+		res, err = recordimport.Import(ctx, m.DB, kind, f)
+	}
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "imported %s: %d inserted, %d updated, %d unchanged (%.2fs)\n",
-		filepath.Base(args[1]), res.Inserted, res.Updated, res.Unchanged, time.Since(start).Seconds())
+		filepath.Base(path), res.Inserted, res.Updated, res.Unchanged, time.Since(start).Seconds())
 	return nil
 }
 

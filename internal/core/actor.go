@@ -93,11 +93,23 @@ const (
 	// PermRunJobs lets the province run any scheduled job by hand (jobs work
 	// on every village, so only the widest role may start them).
 	PermRunJobs Permission = "run_jobs"
+	// PermManageWebhooks lets an area's bureau register where its alert digests go.
+	PermManageWebhooks Permission = "manage_webhooks"
+	// PermReadAudit lets the bureaus (district and up) read the audit trail
+	// within their scope: auditLog and the auditHistory of objects.
+	PermReadAudit Permission = "read_audit"
+	// PermProposeReview lets towns (and above) propose revocations and
+	// cancellations in the review's survey; the stage decides the rest.
+	PermProposeReview Permission = "propose_review"
+	// PermManageReview covers the review's decisions, checks, sample,
+	// evaluation and confirmation; the stage decides which role may act.
+	PermManageReview Permission = "manage_review"
 )
 
 // Permissions lists every permission.
 var Permissions = []Permission{PermRead, PermRecordActivity, PermEditVillage, PermManageTitles,
-	PermImportRegions, PermManageTokens, PermRecordPartnerFacts, PermAcknowledgeAlerts, PermRunJobs}
+	PermImportRegions, PermManageTokens, PermRecordPartnerFacts, PermAcknowledgeAlerts, PermRunJobs, PermManageWebhooks, PermReadAudit,
+	PermProposeReview, PermManageReview}
 
 var grants = map[Permission][]Role{
 	PermRead:               append(slices.Clone(Roles), RoleSystem),
@@ -109,6 +121,10 @@ var grants = map[Permission][]Role{
 	PermRecordPartnerFacts: {RoleDistrictAdmin, RoleCityOfficial, RoleProvinceOfficial, RoleSystem},
 	PermAcknowledgeAlerts:  {RoleTownOfficial, RoleDistrictAdmin, RoleCityOfficial, RoleProvinceOfficial, RoleSystem},
 	PermRunJobs:            {RoleProvinceOfficial, RoleSystem},
+	PermManageWebhooks:     {RoleTownOfficial, RoleDistrictAdmin, RoleCityOfficial, RoleProvinceOfficial, RoleSystem},
+	PermReadAudit:          {RoleDistrictAdmin, RoleCityOfficial, RoleProvinceOfficial, RoleSystem},
+	PermProposeReview:      {RoleTownOfficial, RoleDistrictAdmin, RoleCityOfficial, RoleProvinceOfficial, RoleSystem},
+	PermManageReview:       {RoleDistrictAdmin, RoleCityOfficial, RoleProvinceOfficial, RoleSystem},
 }
 
 // Can reports whether the role grants the permission.

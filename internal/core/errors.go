@@ -31,6 +31,15 @@ const (
 	EFILETYPE      Code = "FILE_TYPE_NOT_ALLOWED"
 	ECHECKSUM      Code = "CHECKSUM_MISMATCH"
 	EDUPLICATE     Code = "DUPLICATE"
+
+	// Abuse limits: a request refused before it runs.
+	EQUERYTOOLARGE    Code = "QUERY_TOO_LARGE"        // the query document has too many tokens
+	EQUERYTOODEEP     Code = "QUERY_TOO_DEEP"         // selections are nested too deeply
+	ETOOMANYALIASES   Code = "TOO_MANY_ALIASES"       // too many aliased fields
+	EQUERYTOOCOMPLEX  Code = "QUERY_TOO_COMPLEX"      // the query's cost is over the limit
+	ERATELIMITED      Code = "RATE_LIMITED"           // too many requests; retry after Retry-After
+	ETOOMANYSUBS      Code = "TOO_MANY_SUBSCRIPTIONS" // too many subscriptions on one websocket
+	EINTROSPECTIONOFF Code = "INTROSPECTION_DISABLED" // schema introspection is turned off
 )
 
 // Error is an application error with a code and a message in Chinese and English.

@@ -170,3 +170,13 @@ type AlertEvent struct {
 	ActorName string    `db:"actor_name"`
 	Comment   string    `db:"comment"`
 }
+
+// Webhook is where an area's alert digests are posted.
+type Webhook struct {
+	ID        int64     `db:"id"`
+	RegionID  int64     `db:"region_id"`
+	URL       string    `db:"url"`
+	Format    string    `db:"format"`
+	Active    bool      `db:"active"`
+	CreatedAt time.Time `db:"created_at"`
+}

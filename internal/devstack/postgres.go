@@ -198,23 +198,44 @@ func StartPostgres(ctx context.Context, opts PostgresOptions) (*Postgres, error)
 	}
 
 	logf(log, "starting PostgreSQL (%s) on 127.0.0.1:%d, log %s", bin, port, p.logPath)
-	cmd := exec.Command(filepath.Join(bin, "postgres"),
-		"-D", realDir,
-		"-p", strconv.Itoa(port),
-		"-c", "listen_addresses=127.0.0.1",
-		"-c", "unix_socket_directories=", // TCP only: no socket in /var/run or /tmp
-		"-c", "password_encryption=scram-sha-256",
-		"-c", "max_connections=200", // room for many test packages at once
-	)
-	cmd.Dir = "/" // our working directory may be unreadable for the postgres user
-	cmd.Env = pgEnv()
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	cmd.SysProcAttr = serverAttr(as.cred, syscall.SIGINT) // SIGINT = fast shutdown
-	if p.proc, err = startProc("PostgreSQL", cmd); err != nil {
-		return nil, failed("启动", "start", err)
+	launch := func() error {
+		cmd := exec.Command(filepath.Join(bin, "postgres"),
+			"-D", realDir,
+			"-p", strconv.Itoa(port),
+			"-c", "listen_addresses=127.0.0.1",
+			"-c", "unix_socket_directories=", // TCP only: no socket in /var/run or /tmp
+			"-c", "password_encryption=scram-sha-256",
+			"-c", "max_connections=200", // room for many test packages at once
+		)
+		cmd.Dir = "/" // our working directory may be unreadable for the postgres user
+		cmd.Env = pgEnv()
+		cmd.Stdout, cmd.Stderr = logFile, logFile
+		cmd.SysProcAttr = serverAttr(as.cred, syscall.SIGINT) // SIGINT = fast shutdown
+		var err error
+		if p.proc, err = startProc("PostgreSQL", cmd); err != nil {
+			return err
+		}
+		if err := p.waitReady(ctx); err != nil {
+			_ = p.Stop()
+			return err
+		}
+		return nil
 	}
-	if err := p.waitReady(ctx); err != nil {
-		_ = p.Stop()
+	// After a crash the old server's backends may hold its shared memory for a
+	// moment: PostgreSQL refuses to start until they have gone, so wait for them.
+	for attempt := 0; ; attempt++ {
+		err := launch()
+		if err == nil {
+			break
+		}
+		if attempt < 20 && ctx.Err() == nil && strings.Contains(logTail(p.logPath, logStart, 15), "pre-existing shared memory block") {
+			logf(log, "the previous server's processes are still exiting; retrying")
+			time.Sleep(500 * time.Millisecond)
+			if err := clearStalePID(realDir, abs, log); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		return nil, failed("启动", "start", err)
 	}
 	if err := p.setup(ctx); err != nil {

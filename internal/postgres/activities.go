@@ -140,21 +140,33 @@ func (db *DB) DeleteActivity(ctx context.Context, id int64, reason string) (*cor
 		if strings.TrimSpace(reason) == "" {
 			return core.Errorf(core.EINVALID, "必须说明理由", "a reason is required").WithField("input", "reason")
 		}
-		if err := tx.Get(&a, `UPDATE activities AS a SET deleted_at = now(), version = a.version + 1, updated_at = now()
-			WHERE a.id = $1 AND a.deleted_at IS NULL RETURNING `+activityCols, id); err != nil {
+		var before core.Activity
+		if err := tx.Get(&before, `SELECT `+activityCols+` FROM activities a WHERE a.id = $1 AND a.deleted_at IS NULL FOR UPDATE`, id); err != nil {
 			if errors.Is(err, sql.ErrNoRows) {
 				return core.NotFound("活动 / activity").WithField("input", "id")
 			}
 			return err
 		}
+		if err := tx.Get(&a, `UPDATE activities AS a SET deleted_at = now(), version = a.version + 1, updated_at = now()
+			WHERE a.id = $1 RETURNING `+activityCols, id); err != nil {
+			return err
+		}
 		// Its evidence goes with it (kept until retention allows, like any deleted evidence):
 		// evidence must never point to an activity nobody can read.
 		actor := core.ActorFrom(ctx)
-		if _, err := tx.Exec(`UPDATE evidence SET deleted_at = now(), deleted_by = nullif($2, 0), delete_reason = $3
-			WHERE activity_id = $1 AND deleted_at IS NULL`, id, actor.TokenID, reason); err != nil {
+		var evidenceIDs []int64
+		if err := tx.Select(&evidenceIDs, `UPDATE evidence SET deleted_at = now(), deleted_by = nullif($2, 0), delete_reason = $3
+			WHERE activity_id = $1 AND deleted_at IS NULL RETURNING id`, id, actor.TokenID, reason); err != nil {
 			return err
 		}
-		return audit(tx, "activity.delete", "activity", id, &a.VillageID, nil, map[string]any{"reason": reason})
+		for _, eid := range evidenceIDs {
+			if err := audit(tx, "evidence.delete", "evidence", eid, &a.VillageID, nil,
+				map[string]any{"deleted": true, "reason": reason, "with_activity": id}); err != nil {
+				return err
+			}
+		}
+		return audit(tx, "activity.delete", "activity", id, &a.VillageID, before,
+			map[string]any{"deleted": true, "reason": reason, "evidence_deleted": len(evidenceIDs)})
 	})
 	if err != nil {
 		return nil, err

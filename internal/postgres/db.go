@@ -7,11 +7,15 @@ package postgres
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -229,7 +233,8 @@ func mapError(err error) error {
 			return withCause(core.Errorf(core.ECONFLICT, "记录已存在", "the record already exists"), err)
 		case "23503":
 			return withCause(core.NotFound("关联记录 / referenced record"), err)
-		case "23514", "22001", "22P02", "22007", "22008":
+		case "23514", "22001", "22P02", "22007", "22008", "22021", "22003":
+			// 22021: text PostgreSQL cannot hold (invalid UTF-8, NUL); 22003: a number out of range.
 			return withCause(core.Errorf(core.EINVALID, "输入不符合规则", "the input breaks a rule"), err)
 		case "42501":
 			// A row-level security WITH CHECK failure: the row lies outside the scope.
@@ -239,15 +244,25 @@ func mapError(err error) error {
 		case "40001", "40P01":
 			return withCause(core.Errorf(core.ECONFLICT, "并发修改冲突，请重试", "concurrent change, try again"), err)
 		}
-		if strings.HasPrefix(string(pqe.Code), "08") || pqe.Code == "57P01" || pqe.Code == "57P03" {
+		if strings.HasPrefix(string(pqe.Code), "08") || pqe.Code == "57P01" || pqe.Code == "57P02" || pqe.Code == "57P03" || pqe.Code == "53300" {
 			return unavailable(err)
 		}
 		return err
 	}
-	if errors.Is(err, sql.ErrConnDone) || errors.Is(err, sql.ErrTxDone) {
+	if errors.Is(err, sql.ErrConnDone) || errors.Is(err, sql.ErrTxDone) || lostConnection(err) {
 		return unavailable(err)
 	}
 	return err
+}
+
+// lostConnection reports whether err says the connection to the server broke
+// or could not be made (a restart, a network failure). lib/pq reports a
+// session the server ended (FATAL, e.g. at shutdown) and a connection found
+// dead mid-transaction as driver.ErrBadConn, others as network errors.
+func lostConnection(err error) bool {
+	var ne *net.OpError
+	return errors.Is(err, driver.ErrBadConn) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.As(err, &ne) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }
 
 // causedError keeps the database's own error for logs while showing users

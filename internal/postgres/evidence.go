@@ -49,9 +49,12 @@ func (db *DB) ReserveUpload(ctx context.Context, in NewUpload) (*core.Upload, er
 		}
 		key := "evidence/" + act.Code + "/" + strconv.FormatInt(in.ActivityID, 10) + "/" + hex.EncodeToString(b)
 		actor := core.ActorFrom(ctx)
-		return tx.Get(&u, `INSERT INTO uploads AS u (village_id, activity_id, object_key, filename, declared_type, max_size, method, created_by, expires_at)
+		if err := tx.Get(&u, `INSERT INTO uploads AS u (village_id, activity_id, object_key, filename, declared_type, max_size, method, created_by, expires_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, nullif($8, 0), $9) RETURNING `+uploadCols,
-			act.VillageID, in.ActivityID, key, in.Filename, in.DeclaredType, in.MaxSize, in.Method, actor.TokenID, db.Now().Add(in.TTL))
+			act.VillageID, in.ActivityID, key, in.Filename, in.DeclaredType, in.MaxSize, in.Method, actor.TokenID, db.Now().Add(in.TTL)); err != nil {
+			return err
+		}
+		return audit(tx, "upload.reserve", "upload", u.ID, &u.VillageID, nil, u)
 	})
 	if err != nil {
 		return nil, err
@@ -71,11 +74,19 @@ func (db *DB) UploadByID(ctx context.Context, id int64) (*core.Upload, error) {
 	return &u, err
 }
 
-// DropUpload removes a pending upload record (after its object was removed or never written).
+// DropUpload removes a pending upload record (after its object was removed or
+// never written), recording who dropped it: the caller whose upload failed, or
+// the sweep.
 func (db *DB) DropUpload(ctx context.Context, id int64) error {
 	return db.AsSystem(ctx, func(tx *Tx) error {
-		_, err := tx.Exec(`DELETE FROM uploads WHERE id = $1 AND status = 'pending'`, id)
-		return err
+		var u []core.Upload
+		if err := tx.Select(&u, `DELETE FROM uploads u WHERE u.id = $1 AND u.status = 'pending' RETURNING `+uploadCols, id); err != nil {
+			return err
+		}
+		if len(u) == 0 {
+			return nil // already dropped or confirmed: nothing changed
+		}
+		return audit(tx, "upload.drop", "upload", id, &u[0].VillageID, u[0], nil)
 	})
 }
 
@@ -266,9 +277,13 @@ func (db *DB) PurgeableEvidence(ctx context.Context, limit int) ([]*core.Evidenc
 // MarkPurged records that a deleted evidence's object was removed after retention.
 func (db *DB) MarkPurged(ctx context.Context, id int64) error {
 	return db.AsSystem(ctx, func(tx *Tx) error {
-		if _, err := tx.Exec(`UPDATE evidence SET purged_at = now() WHERE id = $1`, id); err != nil {
+		var villageID []int64
+		if err := tx.Select(&villageID, `UPDATE evidence SET purged_at = now() WHERE id = $1 AND purged_at IS NULL RETURNING village_id`, id); err != nil {
 			return err
 		}
-		return audit(tx, "evidence.purge", "evidence", id, nil, nil, map[string]any{"purged": true})
+		if len(villageID) == 0 {
+			return nil // already purged
+		}
+		return audit(tx, "evidence.purge", "evidence", id, &villageID[0], nil, map[string]any{"purged": true})
 	})
 }

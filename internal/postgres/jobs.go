@@ -7,6 +7,8 @@ import (
 	"errors"
 	"sync"
 	"time"
+
+	"github.com/lawvillage/lawvillage/internal/core"
 )
 
 // JobRun is one recorded run of a scheduled job.
@@ -22,17 +24,32 @@ type JobRun struct {
 	Error      *string    `db:"error"`
 }
 
-// StartJobRun records that a job run began.
-func (db *DB) StartJobRun(ctx context.Context, job, period, instance string) (int64, error) {
+// StartJobRun records that a job run began. byHand, when not nil, is who
+// started it by hand (runJob, the command line): that decision is audited,
+// under the starter's scope (or every top-level region for the system).
+func (db *DB) StartJobRun(ctx context.Context, job, period, instance string, byHand *core.Actor) (int64, error) {
 	var id int64
 	err := db.AsSystem(ctx, func(tx *Tx) error {
-		return tx.Get(&id, `INSERT INTO job_runs (job, period, instance, started_at) VALUES ($1, $2, $3, $4) RETURNING id`,
-			job, period, instance, db.Now())
+		if err := tx.Get(&id, `INSERT INTO job_runs (job, period, instance, started_at) VALUES ($1, $2, $3, $4) RETURNING id`,
+			job, period, instance, db.Now()); err != nil {
+			return err
+		}
+		if byHand == nil {
+			return nil
+		}
+		after := map[string]any{"job": job, "period": period, "run_id": id, "instance": instance}
+		if byHand.ScopeID != 0 {
+			return auditAs(tx, byHand, "job.start", "job_run", id, &byHand.ScopeID, nil, after)
+		}
+		return auditGlobal(tx, byHand, "job.start", "job_run", id, nil, after)
 	})
 	return id, err
 }
 
-// FinishJobRun records how a job run ended.
+// FinishJobRun records how a job run ended. A run that changed data (rows
+// written or removed, alert states changed) is also audited, in the same
+// transaction: the job, period and rows, with a summary of the alert events
+// the run wrote by action; the run's own writes carry its id (job_run_id).
 func (db *DB) FinishJobRun(ctx context.Context, id int64, rows int64, runErr error) error {
 	outcome, msg := "succeeded", (*string)(nil)
 	if runErr != nil {
@@ -41,9 +58,29 @@ func (db *DB) FinishJobRun(ctx context.Context, id int64, rows int64, runErr err
 		msg = &s
 	}
 	return db.AsSystem(context.WithoutCancel(ctx), func(tx *Tx) error {
-		_, err := tx.Exec(`UPDATE job_runs SET finished_at = $2, rows = $3, outcome = $4, error = $5 WHERE id = $1`,
-			id, db.Now(), rows, outcome, msg)
-		return err
+		var run JobRun
+		if err := tx.Get(&run, `UPDATE job_runs SET finished_at = $2, rows = $3, outcome = $4, error = $5 WHERE id = $1
+			RETURNING id, job, period, instance, started_at, finished_at, rows, outcome, error`,
+			id, db.Now(), rows, outcome, msg); err != nil {
+			return err
+		}
+		var events []struct {
+			Action string `db:"action"`
+			N      int64  `db:"n"`
+		}
+		if err := tx.Select(&events, `SELECT action, count(*) AS n FROM alert_events WHERE job_run_id = $1 GROUP BY action ORDER BY action`, id); err != nil {
+			return err
+		}
+		alerts := map[string]int64{}
+		for _, e := range events {
+			alerts[e.Action] = e.N
+		}
+		if rows == 0 && len(alerts) == 0 {
+			return nil // nothing changed: job_runs is record enough
+		}
+		return auditGlobal(tx, core.ActorFrom(ctx), "job.run", "job_run", id, nil, map[string]any{
+			"job": run.Job, "period": run.Period, "run_id": id, "rows": rows, "outcome": outcome,
+			"started_at": run.StartedAt, "alert_events": alerts})
 	})
 }
 
@@ -66,6 +103,7 @@ type LeaderLock struct {
 	key  int64
 	mu   sync.Mutex
 	conn *sql.Conn
+	term int64 // how many times the lock was taken: a new session, a new term
 }
 
 // NewLeaderLock returns an elector on the advisory lock key.
@@ -105,7 +143,17 @@ func (l *LeaderLock) IsLeader(ctx context.Context) error {
 		return ErrNotLeader
 	}
 	l.conn = conn
+	l.term++
 	return nil
+}
+
+// Term counts the times this replica took the lock; it changes whenever the
+// lock is held by a new session, so a lead that was lost and taken again is
+// a new term.
+func (l *LeaderLock) Term() int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.term
 }
 
 // Release gives up leadership (at shutdown).

@@ -97,7 +97,7 @@ func alertWhere(path string, f AlertFilter) (string, []any) {
 		add(`a.rule = $?`, f.Rule)
 	}
 	if f.MinEscalation > 0 {
-		add(`a.escalation_level >= $?`, f.MinEscalation)
+		add(`a.escalation_level >= $?::bigint`, f.MinEscalation) // not smallint: any level asked for is valid
 	}
 	return strings.Join(where, " AND "), args
 }

@@ -14,7 +14,6 @@ import (
 
 	"github.com/lawvillage/lawvillage/internal/core"
 	"github.com/lawvillage/lawvillage/internal/divcode"
-	"github.com/lawvillage/lawvillage/internal/gen"
 )
 
 const header = "code,name,parent_code,kind\n"
@@ -501,20 +500,6 @@ func TestParseKind(t *testing.T) {
 	}
 }
 
-func TestGeneratedDemo(t *testing.T) {
-	var buf bytes.Buffer
-	if err := gen.WriteCSV(&buf, gen.DemoDistrict(1)); err != nil {
-		t.Fatal(err)
-	}
-	f, err := Parse(&buf, Options{})
-	if err != nil {
-		t.Fatalf("%v\n%s", err, details(err))
-	}
-	if len(f.Rows) != 3+8+100 {
-		t.Errorf("%d rows", len(f.Rows))
-	}
-}
-
 // validRow re-checks a returned row against every rule Parse applies.
 func validRow(r Row, opts Options) error {
 	if c, err := divcode.Parse(string(r.Code)); err != nil || c.Level() != r.Level {
@@ -602,27 +587,5 @@ var gbkSample = func() string {
 	s, _ := simplifiedchinese.GBK.NewEncoder().String(base)
 	return s
 }()
-
-func BenchmarkParseProvince(b *testing.B) {
-	var buf bytes.Buffer
-	regions := gen.Province(1, gen.JiangsuScale())
-	if err := gen.WriteCSV(&buf, regions); err != nil {
-		b.Fatal(err)
-	}
-	data := buf.Bytes()
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		f, err := Parse(bytes.NewReader(data), Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		if len(f.Rows) != len(regions) {
-			b.Fatalf("%d rows", len(f.Rows))
-		}
-	}
-	b.ReportMetric(float64(len(regions)), "rows/op")
-}
 
 var _ io.Reader = (*errReader)(nil)
