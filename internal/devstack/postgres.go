@@ -216,7 +216,8 @@ func StartPostgres(ctx context.Context, opts PostgresOptions) (*Postgres, error)
 			return err
 		}
 		if err := p.waitReady(ctx); err != nil {
-			_ = p.Stop()
+			// Not p.Stop: its once must stay unused for the server that succeeds.
+			_ = p.proc.stop(syscall.SIGINT, pgStopGrace)
 			return err
 		}
 		return nil
