@@ -47,7 +47,7 @@ LOAD_DURATION ?= 3m
 LOAD_CLIENTS  ?= 16
 LOAD_PORT     ?= 18080
 load: build
-	@mkdir -p .data
+	@mkdir -p .data; rm -f .data/load/dev-admin-token
 	@LV_LISTEN_ADDR=127.0.0.1:$(LOAD_PORT) LV_RATE_LIMIT_PER_MINUTE=1000000 LV_LOG_LEVEL=warn \
 	  $(BIN) run --fresh --dir .data/load --pg-port 54339 --s3-port 59010 >.data/load.log 2>&1 & pid=$$!; \
 	trap 'kill -INT $$pid 2>/dev/null; wait $$pid' EXIT INT TERM; \

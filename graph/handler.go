@@ -174,7 +174,12 @@ func presentError(ctx context.Context, log *slog.Logger, err error) *gqlerror.Er
 		return &gqlerror.Error{Err: err, Message: e.Error(), Path: path,
 			Extensions: map[string]any{"code": string(e.Code), "messageZh": e.Zh, "messageEn": e.En}}
 	}
-	log.ErrorContext(ctx, "graphql: internal error", "path", path.String(), "err", err)
+	if errors.Is(err, context.Canceled) {
+		// The client went away: nothing failed on our side.
+		log.DebugContext(ctx, "graphql: request cancelled by the client", "path", path.String())
+	} else {
+		log.ErrorContext(ctx, "graphql: internal error", "path", path.String(), "err", err)
+	}
 	return &gqlerror.Error{Err: err, Message: "内部错误 / internal error", Path: path,
 		Extensions: map[string]any{"code": string(core.EINTERNAL)}}
 }

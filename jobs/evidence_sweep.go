@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/lawvillage/lawvillage/internal/evidence"
+	"github.com/lawvillage/lawvillage/internal/review"
 )
 
 // EvidenceSweep removes unconfirmed uploads whose time ran out (with their
@@ -23,5 +24,6 @@ func EvidenceSweep(svc *evidence.Service) Job {
 
 // All returns every job of the platform.
 func All(svc *evidence.Service, c *Compliance) []Job {
-	return append([]Job{EvidenceSweep(svc)}, c.Jobs()...)
+	jobs := append([]Job{EvidenceSweep(svc)}, c.Jobs()...)
+	return append(jobs, ReviewJobs(&review.Service{DB: svc.DB, Store: svc.Store})...)
 }

@@ -18,6 +18,7 @@ INSERT INTO settings (key, valid_from, value, note) VALUES
   ('review.metric_year_offsets', '2000-01-01', '{"A5": 0, "B4": 0, "B6": 0, "B7": 0, "B10": -1, "B11": 0}',
    'which year''s metric snapshots decide a computed standard, relative to the review year (Constitution Day, 4 December, is judged on the last full year)'),
   ('review.no_data_fails', '2000-01-01', 'false', 'a computed standard with no data (and no inspection finding) counts as not met; false: it is reported as unverified'),
+  ('review.reminder_days', '2000-01-01', '7', 'a district is reminded (alert review_deadline_<stage>) from this many days before its current stage is due'),
   ('export.download_ttl_seconds', '2000-01-01', '300', 'lifetime of a presigned link to an exported table');
 
 -- lv_scope_below: the caller's scope lies inside the area at p (a town reads its district's review).

@@ -163,9 +163,11 @@ func run(c config) error {
 			for runCtx.Err() == nil && sent.Add(1) <= c.maxRequests {
 				op := w.pick(rng, c)
 				start := time.Now()
-				err := op.do(runCtx, cl, rng)
-				if runCtx.Err() != nil && err != nil {
-					return // cut short by the end of the run: not counted
+				// At the end of the run a request in flight completes (ctx,
+				// not runCtx): only an interrupt cuts it short.
+				err := op.do(ctx, cl, rng)
+				if ctx.Err() != nil && err != nil {
+					return // interrupted: not counted
 				}
 				stats.add(op.name, time.Since(start), err)
 			}
@@ -180,12 +182,14 @@ func run(c config) error {
 	var samples []memSample
 	samples = append(samples, startMem)
 	fmt.Printf("%8s %9s %9s %9s %9s %9s %8s %14s %14s\n", "time", "requests", "req/s", "p50", "p95", "p99", "errors", "server RSS", "heap in use")
+	last := began
 	report := func() {
 		iv := stats.interval()
 		m := mem.sample()
 		samples = append(samples, m)
-		el := time.Since(began)
-		fmt.Printf("%7.0fs %9d %9.1f %9s %9s %9s %8d %14s %14s\n", el.Seconds(), len(iv), float64(len(iv))/c.interval.Seconds(),
+		el, since := time.Since(began), time.Since(last)
+		last = time.Now()
+		fmt.Printf("%7.0fs %9d %9.1f %9s %9s %9s %8d %14s %14s\n", el.Seconds(), len(iv), float64(len(iv))/since.Seconds(),
 			pct(iv, 50), pct(iv, 95), pct(iv, 99), stats.intervalErrors(), mib(m.rss), mib(m.heap))
 	}
 loop:

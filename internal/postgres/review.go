@@ -941,3 +941,72 @@ func (db *DB) ReviewSample(ctx context.Context, reviewID int64) (*core.ReviewSam
 	}
 	return &out, nil
 }
+
+// ReminderResult says what a reminder run did.
+type ReminderResult struct {
+	Raised, Resolved      int
+	FirstEvent, LastEvent int64 // the alert events written (0 when none)
+}
+
+// RemindReviewDeadlines raises a reminder alert (rule review_deadline_<stage>,
+// period the year, on the district; value the days left) for every review
+// whose current stage is due within the setting review.reminder_days, and
+// resolves the reminders of stages a review has left. The events are
+// announced on the channel (the alert subscriptions' NOTIFY channel).
+func (db *DB) RemindReviewDeadlines(ctx context.Context, channel string, runID int64) (ReminderResult, error) {
+	var res ReminderResult
+	err := db.AsSystem(ctx, func(tx *Tx) error {
+		now := db.Now()
+		var days int
+		if err := settingAt(tx, "review.reminder_days", now, &days); err != nil {
+			return err
+		}
+		var run *int64
+		if runID != 0 {
+			run = &runID
+		}
+		var events []struct {
+			ID     int64  `db:"id"`
+			Action string `db:"action"`
+		}
+		if err := tx.Select(&events, `
+WITH due AS (
+  SELECT rv.region_id, rv.year, rv.stage, (rv.deadlines -> rv.stage ->> 'due')::date AS due_on
+  FROM reviews rv WHERE rv.stage <> 'closed'),
+raised AS (
+  INSERT INTO alerts AS a (rule, region_id, period, severity, state, value, threshold, raised_at)
+  SELECT 'review_deadline_' || d.stage, d.region_id, d.year::text, 'reminder', 'open', d.due_on - $2::date, $3, $1
+  FROM due d WHERE d.due_on IS NOT NULL AND $2::date >= d.due_on - $3::int
+  ON CONFLICT (rule, region_id, period) DO NOTHING
+  RETURNING a.id, a.region_id),
+old AS (
+  SELECT a.id, a.state FROM alerts a JOIN reviews rv ON rv.region_id = a.region_id AND rv.year::text = a.period
+  WHERE a.rule LIKE 'review\_deadline\_%' AND a.state <> 'resolved' AND a.rule <> 'review_deadline_' || rv.stage
+  FOR UPDATE OF a),
+resolved AS (
+  UPDATE alerts a SET state = 'resolved', resolved_at = $1, version = a.version + 1 FROM old
+  WHERE a.id = old.id RETURNING a.id, a.region_id, old.state AS from_state)
+INSERT INTO alert_events (alert_id, region_id, at, action, from_state, to_state, actor_name, job_run_id)
+SELECT id, region_id, $1, 'raised', NULL, 'open', 'system', $4 FROM raised
+UNION ALL
+SELECT id, region_id, $1, 'resolved', from_state, 'resolved', 'system', $4 FROM resolved
+RETURNING id, action`, now, period.DateOf(now).String(), days, run); err != nil {
+			return err
+		}
+		if len(events) == 0 {
+			return nil
+		}
+		res.FirstEvent, res.LastEvent = events[0].ID, events[0].ID
+		for _, e := range events {
+			res.FirstEvent, res.LastEvent = min(res.FirstEvent, e.ID), max(res.LastEvent, e.ID)
+			if e.Action == "raised" {
+				res.Raised++
+			} else {
+				res.Resolved++
+			}
+		}
+		_, err := tx.Exec(`SELECT pg_notify($1, $2::text || '-' || $3::text)`, channel, res.FirstEvent, res.LastEvent)
+		return err
+	})
+	return res, err
+}

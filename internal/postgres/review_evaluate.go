@@ -6,9 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/lib/pq"
@@ -84,8 +82,11 @@ func readEvaluateSettings(tx *Tx, at time.Time) (evaluateSettings, error) {
 func (db *DB) EvaluateReviews(ctx context.Context, areaID int64, year int, spec EvaluateSpec) ([]*core.Review, error) {
 	var out []*core.Review
 	err := db.InScope(ctx, func(tx *Tx) error {
-		var areaPath string
-		if err := tx.Get(&areaPath, `SELECT path::text FROM regions WHERE id = $1`, areaID); err != nil {
+		var area struct {
+			Path  string           `db:"path"`
+			Level core.RegionLevel `db:"level"`
+		}
+		if err := tx.Get(&area, `SELECT path::text AS path, level FROM regions WHERE id = $1`, areaID); err != nil {
 			if errors.Is(err, sql.ErrNoRows) {
 				return core.NotFound("行政区 / region").WithField("input", "areaCode")
 			}
@@ -96,8 +97,19 @@ func (db *DB) EvaluateReviews(ctx context.Context, areaID int64, year int, spec 
 		}
 		var reviews []*core.Review
 		if err := tx.Select(&reviews, `SELECT `+reviewCols+` FROM reviews rv JOIN regions d ON d.id = rv.region_id
-			WHERE rv.year = $1 AND d.path <@ $2::ltree ORDER BY rv.id FOR UPDATE OF rv`, year, areaPath); err != nil {
+			WHERE rv.year = $1 AND d.path <@ $2::ltree ORDER BY rv.id FOR UPDATE OF rv`, year, area.Path); err != nil {
 			return err
+		}
+		if area.Level < core.LevelDistrict {
+			// Over a city or province, confirmed reviews are final: they keep
+			// their results (which still count in the city's ranking).
+			open := reviews[:0]
+			for _, r := range reviews {
+				if r.Stage != core.StageClosed {
+					open = append(open, r)
+				}
+			}
+			reviews = open
 		}
 		if len(reviews) == 0 {
 			return core.NotFound("复核 / review").WithField("input", "areaCode")
@@ -121,12 +133,15 @@ func (db *DB) EvaluateReviews(ctx context.Context, areaID int64, year int, spec 
 			WHERE rv.id = ANY($1) ORDER BY d.code`, pq.Array(ids)); err != nil {
 			return err
 		}
-		for _, r := range out {
-			if err := audit(tx, "review.evaluate", "review", r.ID, &r.RegionID, nil, r); err != nil {
-				return err
-			}
-		}
-		return nil
+		// One audit record per review, written by one statement.
+		a := actorOf(tx)
+		_, err = tx.Exec(`INSERT INTO audit_log (actor_id, actor_name, actor_role, action, object_type, object_id, region_id, after)
+			SELECT $2, $3, $4, 'review.evaluate', 'review', rv.id, rv.region_id,
+			  jsonb_build_object('ID', rv.id, 'Year', rv.year, 'RegionID', rv.region_id, 'Stage', rv.stage, 'EvaluatedAt', rv.evaluated_at,
+			    'VillagesTotal', rv.villages_total, 'Titled', rv.titled, 'Kept', rv.kept, 'Revoked', rv.revoked, 'Cancelled', rv.cancelled,
+			    'Eliminated', rv.eliminated, 'Cap', rv.cap, 'RateBefore', rv.rate_before, 'RateAfter', rv.rate_after, 'Version', rv.version)
+			FROM reviews rv WHERE rv.id = ANY($1) ORDER BY rv.id`, pq.Array(ids), actorIDOf(a), a.Name, string(a.Role))
+		return err
 	})
 	return out, err
 }
@@ -140,8 +155,7 @@ func standardArrays() (codes, families, zh, en []string, ord []int64) {
 	return
 }
 
-func evaluate(tx0 *Tx, ids []int64, year int, spec EvaluateSpec, st evaluateSettings) error {
-	tx := &traceTx{tx0}
+func evaluate(tx *Tx, ids []int64, year int, spec EvaluateSpec, st evaluateSettings) error {
 	rids := pq.Array(ids)
 	// The titled villages of the reviews.
 	steps := []struct {
@@ -206,11 +220,11 @@ SELECT review_id, village_id, standard,
   CASE WHEN bool_or(status = 'not_met') THEN 'fail' WHEN bool_or(status = 'no_data') THEN 'no_data' ELSE 'pass' END,
   'metric',
   string_agg(zh || ' ' || yr || '：' || CASE WHEN shown IS NULL THEN '无数据'
-      ELSE shown || '（应' || rule || '）' || CASE status WHEN 'met' THEN '达标' ELSE '未达标' END END, '；'),
+      ELSE shown || '（应' || rule || '）' || CASE status WHEN 'met' THEN '达标' ELSE '未达标' END END, '；' ORDER BY ord),
   string_agg(en || ' ' || yr || ': ' || CASE WHEN shown IS NULL THEN 'no data'
-      ELSE shown || ' (must be ' || rule || ') ' || CASE status WHEN 'met' THEN 'met' ELSE 'not met' END END, '; '),
+      ELSE shown || ' (must be ' || rule || ') ' || CASE status WHEN 'met' THEN 'met' ELSE 'not met' END END, '; ' ORDER BY ord),
   jsonb_agg(jsonb_build_object('metric', metric, 'period', yr::text, 'numerator', numerator, 'denominator', denominator,
-    'value', value, 'threshold', threshold, 'comparator', comparator, 'status', status))
+    'value', value, 'threshold', threshold, 'comparator', comparator, 'status', status) ORDER BY ord)
 FROM x GROUP BY review_id, village_id, standard`,
 		pq.Array(mStd), pq.Array(mKey), pq.Array(mYear), pq.Array(mZh), pq.Array(mEn), pq.Array(mOrd)); err != nil {
 		return fmt.Errorf("review evaluation metrics: %w", err)
@@ -293,7 +307,9 @@ FROM rv_s GROUP BY review_id, village_id, standard`, st.noDataFails); err != nil
 
 	// The recommendation of each village: cancel (C2), revoke (A or B), keep.
 	codes, fams, zh, en, ord := standardArrays()
-	if _, err := tx.Exec(`DELETE FROM review_results WHERE review_id = ANY($1)`, rids); err != nil {
+	// Results are computed in a temporary table and written once: an update of
+	// a row inserted in the same transaction would check its foreign keys again.
+	if _, err := tx.Exec(`CREATE TEMP TABLE rv_r (LIKE review_results) ON COMMIT DROP`); err != nil {
 		return err
 	}
 	if _, err := tx.Exec(`
@@ -310,7 +326,8 @@ f AS (
     string_agg(r.standard, ', ' ORDER BY st.ord) FILTER (WHERE r.result = 'no_data') AS unverified_en
   FROM review_standard_results r JOIN st ON st.code = r.standard
   WHERE r.review_id = ANY($1) GROUP BY r.review_id, r.village_id)
-INSERT INTO review_results (review_id, village_id, title_id, batch, title_year, recommendation, causes, explanation, explanation_en, evaluated_at)
+INSERT INTO rv_r (review_id, village_id, title_id, batch, title_year, recommendation, causes, explanation, explanation_en,
+  eliminated, brand, national, evaluated_at)
 SELECT v.review_id, v.village_id, v.title_id, v.batch, v.title_year,
   CASE WHEN f.cancel_causes IS NOT NULL THEN 'cancel' WHEN f.revoke_causes IS NOT NULL THEN 'revoke' ELSE 'keep' END,
   coalesce(f.cancel_causes, f.revoke_causes, '{}'),
@@ -320,7 +337,7 @@ SELECT v.review_id, v.village_id, v.title_id, v.batch, v.title_year,
   CASE WHEN f.cancel_causes IS NOT NULL THEN 'Cancel. ' || f.cancel_en
        WHEN f.revoke_causes IS NOT NULL THEN 'Revoke. ' || f.revoke_en
        ELSE 'Keep: no revocation situation and no upgrade standard found unmet' || coalesce('; unverified for lack of data: ' || f.unverified_en, '') END,
-  now()
+  false, false, false, now()
 FROM rv_v v LEFT JOIN f ON f.review_id = v.review_id AND f.village_id = v.village_id`,
 		rids, pq.Array(codes), pq.Array(fams), pq.Array(zh), pq.Array(en), pq.Array(ord)); err != nil {
 		return fmt.Errorf("review evaluation results: %w", err)
@@ -341,7 +358,7 @@ i AS (
   SELECT review_id, village_id,
     (count(*) FILTER (WHERE source = 'finding' AND result = 'pass') + 0.5 * count(*) FILTER (WHERE source = 'rectified'))::numeric / count(*) AS part
   FROM rv_s WHERE source IN ('finding', 'rectified') AND standard ~ '^[AB]' GROUP BY review_id, village_id)
-UPDATE review_results r SET compliance = round(c.part, 6), outcomes = round(o.part, 6), inspection = round(coalesce(i.part, 0), 6),
+UPDATE rv_r r SET compliance = round(c.part, 6), outcomes = round(o.part, 6), inspection = round(coalesce(i.part, 0), 6),
   score = round(100 * ($4::numeric * c.part + $5::numeric * o.part + $6::numeric * coalesce(i.part, 0)), 2)
 FROM c JOIN o ON o.review_id = c.review_id AND o.village_id = c.village_id
 LEFT JOIN i ON i.review_id = c.review_id AND i.village_id = c.village_id
@@ -357,39 +374,62 @@ WITH k AS (
   SELECT r.review_id, r.village_id,
     row_number() OVER (PARTITION BY r.review_id ORDER BY r.score DESC, r.title_year ASC, v.code ASC) AS rn,
     count(*) OVER (PARTITION BY r.review_id) AS kept
-  FROM review_results r JOIN rv_v v ON v.review_id = r.review_id AND v.village_id = r.village_id
-  WHERE r.review_id = ANY($1) AND r.recommendation = 'keep')
-UPDATE review_results r SET rank_district = k.rn,
+  FROM rv_r r JOIN rv_v v ON v.review_id = r.review_id AND v.village_id = r.village_id
+  WHERE r.recommendation = 'keep')
+UPDATE rv_r r SET rank_district = k.rn,
   eliminated = k.rn > t.max_keep,
-  brand = k.rn <= least(t.max_keep, $2),
+  brand = k.rn <= least(t.max_keep, $1),
   recommendation = CASE WHEN k.rn > t.max_keep THEN 'revoke' ELSE 'keep' END,
   causes = CASE WHEN k.rn > t.max_keep THEN ARRAY['ELIMINATION'] ELSE r.causes END,
   explanation = CASE WHEN k.rn > t.max_keep THEN format(
       '建议撤销（末位淘汰）：综合得分 %s，在本区符合标准的 %s 个中排第 %s 名；本区 %s 个村(社区)，创建率上限 %s%%，至多保留 %s 个，须淘汰 %s 个',
-      r.score, k.kept, k.rn, t.n, trim_scale(100 * $3::numeric), t.max_keep, k.kept - t.max_keep)
+      r.score, k.kept, k.rn, t.n, trim_scale(100 * $2::numeric), t.max_keep, k.kept - t.max_keep)
     ELSE r.explanation END,
   explanation_en = CASE WHEN k.rn > t.max_keep THEN format(
       'Revoke (eliminated at the bottom of the ranking): score %s, ranked %s of the %s that meet the standards; the district has %s villages, the creation rate cap is %s%%, so at most %s keep their titles and %s are eliminated',
-      r.score, k.rn, k.kept, t.n, trim_scale(100 * $3::numeric), t.max_keep, k.kept - t.max_keep)
+      r.score, k.rn, k.kept, t.n, trim_scale(100 * $2::numeric), t.max_keep, k.kept - t.max_keep)
     ELSE r.explanation_en END
 FROM k JOIN rv_tot t ON t.review_id = k.review_id
-WHERE r.review_id = k.review_id AND r.village_id = k.village_id`, rids, st.brand, st.capRaw); err != nil {
+WHERE r.review_id = k.review_id AND r.village_id = k.village_id`, st.brand, st.capRaw); err != nil {
 		return fmt.Errorf("review evaluation ranks: %w", err)
 	}
 
 	// Rank in the city, for the cities the caller's scope covers (row-level
-	// security hides the others), over every evaluated district of the year.
+	// security hides the others), over every evaluated district of the year:
+	// the villages just evaluated and those of the city's other reviews.
 	if _, err := tx.Exec(`
+CREATE TEMP TABLE rv_c ON COMMIT DROP AS
 WITH cities AS (SELECT c.id FROM regions c WHERE c.id IN (SELECT city_id FROM rv_v)),
-k AS (
-  SELECT r.review_id, r.village_id,
-    row_number() OVER (PARTITION BY d.parent_id ORDER BY r.score DESC, r.title_year ASC, x.code ASC) AS rn
-  FROM review_results r JOIN reviews rv ON rv.id = r.review_id JOIN regions d ON d.id = rv.region_id
-  JOIN regions x ON x.id = r.village_id
-  WHERE rv.year = $1 AND d.parent_id IN (SELECT id FROM cities) AND r.recommendation = 'keep')
-UPDATE review_results r SET rank_city = k.rn, national = k.rn <= $2
-FROM k WHERE r.review_id = k.review_id AND r.village_id = k.village_id`, year, st.national); err != nil {
+pool AS (
+  SELECT r.review_id, r.village_id, r.score, r.title_year, v.code, v.city_id, true AS fresh
+  FROM rv_r r JOIN rv_v v ON v.review_id = r.review_id AND v.village_id = r.village_id
+  WHERE r.recommendation = 'keep' AND v.city_id IN (SELECT id FROM cities)
+  UNION ALL
+  SELECT r.review_id, r.village_id, r.score, r.title_year, x.code, d.parent_id, false
+  FROM review_results r JOIN reviews rv ON rv.id = r.review_id JOIN regions d ON d.id = rv.region_id JOIN regions x ON x.id = r.village_id
+  WHERE rv.year = $1 AND r.review_id <> ALL($2) AND d.parent_id IN (SELECT id FROM cities) AND r.recommendation = 'keep')
+SELECT review_id, village_id, fresh,
+  row_number() OVER (PARTITION BY city_id ORDER BY score DESC, title_year ASC, code ASC) AS rn
+FROM pool`, year, rids); err != nil {
 		return fmt.Errorf("review evaluation city ranks: %w", err)
+	}
+	writes := []struct {
+		name string
+		sql  string
+		args []any
+	}{
+		{"city ranks", `UPDATE rv_r r SET rank_city = c.rn, national = c.rn <= $1
+			FROM rv_c c WHERE c.fresh AND r.review_id = c.review_id AND r.village_id = c.village_id`, []any{st.national}},
+		{"other districts' city ranks", `UPDATE review_results r SET rank_city = c.rn, national = c.rn <= $1
+			FROM rv_c c WHERE NOT c.fresh AND r.review_id = c.review_id AND r.village_id = c.village_id
+			  AND (r.rank_city, r.national) IS DISTINCT FROM (c.rn, c.rn <= $1)`, []any{st.national}},
+		{"clear", `DELETE FROM review_results WHERE review_id = ANY($1)`, []any{rids}},
+		{"write", `INSERT INTO review_results SELECT * FROM rv_r`, nil},
+	}
+	for _, w := range writes {
+		if _, err := tx.Exec(w.sql, w.args...); err != nil {
+			return fmt.Errorf("review evaluation %s: %w", w.name, err)
+		}
 	}
 
 	// The summary of each review.
@@ -400,14 +440,14 @@ WITH s AS (
     count(*) FILTER (WHERE recommendation = 'revoke') AS revoked,
     count(*) FILTER (WHERE recommendation = 'cancel') AS cancelled,
     count(*) FILTER (WHERE eliminated) AS eliminated
-  FROM review_results WHERE review_id = ANY($1) GROUP BY review_id)
+  FROM rv_r GROUP BY review_id)
 UPDATE reviews rv SET villages_total = t.n, titled = coalesce(s.titled, 0), kept = coalesce(s.kept, 0),
   revoked = coalesce(s.revoked, 0), cancelled = coalesce(s.cancelled, 0), eliminated = coalesce(s.eliminated, 0),
-  cap = $2::numeric, rate_before = round(coalesce(s.titled, 0)::numeric / nullif(t.n, 0), 6),
+  cap = $1::numeric, rate_before = round(coalesce(s.titled, 0)::numeric / nullif(t.n, 0), 6),
   rate_after = round(coalesce(s.kept, 0)::numeric / nullif(t.n, 0), 6),
   evaluated_at = now(), version = rv.version + 1, updated_at = now()
 FROM rv_tot t LEFT JOIN s ON s.review_id = t.review_id
-WHERE rv.id = t.review_id`, rids, st.capRaw); err != nil {
+WHERE rv.id = t.review_id`, st.capRaw); err != nil {
 		return fmt.Errorf("review evaluation summary: %w", err)
 	}
 	return nil
@@ -605,23 +645,4 @@ func sortStandardResults(rs []*core.StandardResult) {
 			rs[j], rs[j-1] = rs[j-1], rs[j]
 		}
 	}
-}
-
-type traceTx struct{ *Tx }
-
-func (t *traceTx) Exec(q string, args ...any) (int64, error) {
-	start := time.Now()
-	if strings.Contains(q, "WITH m AS") || strings.Contains(q, "INSERT INTO review_standard_results") || strings.Contains(q, "WITH cm AS") {
-		var plan []string
-		err := t.Tx.Select(&plan, "EXPLAIN (ANALYZE, BUFFERS) "+q, args...)
-		fmt.Fprintf(os.Stderr, "PLAN %s\n", strings.Join(plan, "\n"))
-		return 0, err
-	}
-	n, err := t.Tx.Exec(q, args...)
-	l := q
-	if len(l) > 60 {
-		l = l[:60]
-	}
-	fmt.Fprintf(os.Stderr, "TRACE %8.3fs %6d %q\n", time.Since(start).Seconds(), n, l)
-	return n, err
 }

@@ -116,3 +116,9 @@ func (s *Service) downloadTTL(ctx context.Context) (time.Duration, error) {
 	n, err := s.DB.Settings().Int64(ctx, "export.download_ttl_seconds")
 	return time.Duration(n) * time.Second, err
 }
+
+// RemindDeadlines raises reminders for review stages due soon and resolves
+// those of stages left behind (the job review-reminders runs it daily).
+func (s *Service) RemindDeadlines(ctx context.Context, runID int64) (postgres.ReminderResult, error) {
+	return s.DB.RemindReviewDeadlines(ctx, metrics.AlertEventsChannel, runID)
+}
