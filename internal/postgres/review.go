@@ -975,7 +975,7 @@ WITH due AS (
   FROM reviews rv WHERE rv.stage <> 'closed'),
 raised AS (
   INSERT INTO alerts AS a (rule, region_id, period, severity, state, value, threshold, raised_at)
-  SELECT 'review_deadline_' || d.stage, d.region_id, d.year::text, 'reminder', 'open', d.due_on - $2::date, $3, $1
+  SELECT 'review_deadline_' || d.stage, d.region_id, d.year::text, 'reminder', 'open', d.due_on - $2::date, $3::int, $1
   FROM due d WHERE d.due_on IS NOT NULL AND $2::date >= d.due_on - $3::int
   ON CONFLICT (rule, region_id, period) DO NOTHING
   RETURNING a.id, a.region_id),
@@ -987,7 +987,7 @@ resolved AS (
   UPDATE alerts a SET state = 'resolved', resolved_at = $1, version = a.version + 1 FROM old
   WHERE a.id = old.id RETURNING a.id, a.region_id, old.state AS from_state)
 INSERT INTO alert_events (alert_id, region_id, at, action, from_state, to_state, actor_name, job_run_id)
-SELECT id, region_id, $1, 'raised', NULL, 'open', 'system', $4 FROM raised
+SELECT id, region_id, $1, 'raised', NULL, 'open', 'system', $4::bigint FROM raised
 UNION ALL
 SELECT id, region_id, $1, 'resolved', from_state, 'resolved', 'system', $4 FROM resolved
 RETURNING id, action`, now, period.DateOf(now).String(), days, run); err != nil {

@@ -763,3 +763,48 @@ func TestReviewSampleDraw(t *testing.T) {
 		t.Fatalf("one town %v", q)
 	}
 }
+
+func TestReviewDeadlineReminders(t *testing.T) {
+	f := newFixture(t)
+	at := func(m time.Month, d int) {
+		f.db.Now = func() time.Time { return time.Date(2026, m, d, 8, 0, 0, 0, period.Location()) }
+	}
+	remind := func(raised, resolved int) {
+		t.Helper()
+		res, err := f.svc.RemindDeadlines(f.sys, 0)
+		f.must(err)
+		if res.Raised != raised || res.Resolved != resolved {
+			t.Fatalf("reminders %+v, want %d raised, %d resolved", res, raised, resolved)
+		}
+	}
+	type alert struct {
+		Rule  string  `db:"rule"`
+		State string  `db:"state"`
+		Value float64 `db:"value"`
+	}
+	alerts := func() []alert {
+		var as []alert
+		f.must(f.db.AsSystem(f.sys, func(tx *postgres.Tx) error {
+			return tx.Select(&as, `SELECT rule, state, value FROM alerts a JOIN regions r ON r.id = a.region_id WHERE r.code = '320117' ORDER BY a.id`)
+		}))
+		return as
+	}
+	at(time.May, 20)
+	revs, err := f.svc.Open(district, "320117", 2026)
+	f.must(err)
+	remind(0, 0) // the survey is due on 31 May; reminders start 7 days before
+	at(time.May, 25)
+	remind(1, 0)
+	remind(0, 0)
+	if as := alerts(); len(as) != 1 || as[0] != (alert{"review_deadline_survey", "open", 6}) {
+		t.Fatalf("alerts %+v", as)
+	}
+	_, err = f.db.AdvanceReview(district, postgres.AdvanceReview{ReviewID: revs[0].ID, To: core.StageFirstReview})
+	f.must(err)
+	remind(0, 1) // the first review is due on 30 July
+	at(time.July, 25)
+	remind(1, 0)
+	if as := alerts(); len(as) != 2 || as[0].State != "resolved" || as[1] != (alert{"review_deadline_first_review", "open", 5}) {
+		t.Fatalf("alerts %+v", as)
+	}
+}
