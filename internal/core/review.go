@@ -229,13 +229,13 @@ type StageDeadline struct {
 
 // Review is the yearly review of one district's titles.
 type Review struct {
-	ID            int64       `db:"id"`
-	Year          int         `db:"year"`
-	RegionID      int64       `db:"region_id"`
-	AreaPath      string      `db:"area_path"` // the district's path when the review was opened
-	Stage         ReviewStage `db:"stage"`
-	DeadlinesJSON []byte      `db:"deadlines"`
-	EvaluatedAt   *time.Time  `db:"evaluated_at"`
+	ID            int64           `db:"id"`
+	Year          int             `db:"year"`
+	RegionID      int64           `db:"region_id"`
+	AreaPath      string          `db:"area_path"` // the district's path when the review was opened
+	Stage         ReviewStage     `db:"stage"`
+	DeadlinesJSON json.RawMessage `db:"deadlines" json:"Deadlines"`
+	EvaluatedAt   *time.Time      `db:"evaluated_at"`
 	// The summary of the latest evaluation (nil before one).
 	VillagesTotal    *int       `db:"villages_total"`
 	Titled           *int       `db:"titled"`
