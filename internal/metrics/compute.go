@@ -98,6 +98,11 @@ func (c *Computer) Compute(ctx context.Context, p period.Period, families []Fami
 				}
 			}
 		}
+		// The temporary table has no statistics until analysed: without them
+		// the roll-up and upsert plans are guesses.
+		if _, err := tx.Exec(`ANALYZE metric_calc`); err != nil {
+			return err
+		}
 		if err := rollUp(tx, ms); err != nil {
 			return err
 		}
@@ -363,11 +368,7 @@ WITH held AS (
   WHERE t.level = 'provincial' AND t.year <= $2
     AND (t.status = 'retained' OR EXISTS (SELECT 1 FROM title_events e WHERE e.title_id = t.id
          AND e.action = 'status_changed' AND e.from_status = 'retained' AND coalesce(e.decided_on, (e.at AT TIME ZONE 'Asia/Shanghai')::date) > $1::date))),
-va AS (
-  SELECT v.id AS village_id, anc.id AS area_id FROM regions v
-  JOIN LATERAL generate_series(1, nlevel(v.path) - 1) AS l(n) ON true
-  JOIN regions anc ON anc.path = subpath(v.path, 0, l.n)
-  WHERE v.level = 5)
+`+villageAreas+`
 INSERT INTO metric_calc (metric, region_id, num, den)
 SELECT 'creation_rate', va.area_id, count(held.village_id), count(*)
 FROM va LEFT JOIN held ON held.village_id = va.village_id
@@ -375,6 +376,19 @@ GROUP BY va.area_id`, in.cutoff, in.year)
 			return err
 		}},
 }
+
+// villageAreas maps every village to each area above it (town up to
+// province) by joining parents on their ids: far cheaper than matching ltree
+// prefixes of the paths.
+const villageAreas = `va AS (
+  SELECT v.id AS village_id, a.id AS area_id
+  FROM regions v
+  JOIN regions t ON t.id = v.parent_id
+  LEFT JOIN regions d ON d.id = t.parent_id
+  LEFT JOIN regions c ON c.id = d.parent_id
+  LEFT JOIN regions p ON p.id = c.parent_id
+  CROSS JOIN LATERAL (VALUES (t.id), (d.id), (c.id), (p.id)) AS a(id)
+  WHERE v.level = 5 AND a.id IS NOT NULL)`
 
 func pick(want map[string]bool, keys ...string) []string {
 	var out []string
@@ -401,11 +415,7 @@ func rollUp(tx *postgres.Tx, ms []Metric) error {
 	}
 	_, err := tx.Exec(`
 WITH k AS (SELECT * FROM unnest($1::text[], $2::text[]) AS k(metric, kind)),
-va AS (
-  SELECT v.id AS village_id, anc.id AS area_id FROM regions v
-  JOIN LATERAL generate_series(1, nlevel(v.path) - 1) AS l(n) ON true
-  JOIN regions anc ON anc.path = subpath(v.path, 0, l.n)
-  WHERE v.level = 5)
+`+villageAreas+`
 INSERT INTO metric_calc (metric, region_id, num, den)
 SELECT c.metric, va.area_id,
   CASE k.kind WHEN 'duty' THEN count(*) FILTER (WHERE c.den > 0 AND c.num >= c.den) ELSE sum(c.num) END,
