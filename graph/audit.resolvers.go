@@ -43,7 +43,7 @@ func (r *queryResolver) AuditLog(ctx context.Context, filter *model.AuditLogFilt
 		return nil, err
 	}
 	c := &model.AuditEntryConnection{Nodes: []*model.AuditEntry{}, Edges: []*model.AuditEntryEdge{},
-		PageInfo: pageInfo("", "", false, key), Counter: &model.Counter{Count: func(context.Context) (int, error) { return 0, nil }}}
+		PageInfo: pageInfo(0, nil, false, key), Counter: &model.Counter{Count: func(context.Context) (int, error) { return 0, nil }}}
 	f, ok := auditFilter(filter)
 	if !ok {
 		return c, nil // an object the audit trail cannot hold: nothing matches
@@ -53,17 +53,12 @@ func (r *queryResolver) AuditLog(ctx context.Context, filter *model.AuditLogFilt
 		return nil, err
 	}
 	c.Counter.Count = func(ctx context.Context) (int, error) { return r.DB.CountAuditLog(ctx, f) }
-	var firstC, lastC string
-	for i, row := range rows {
+	for _, row := range rows {
 		node := auditEntry(ctx, row)
 		c.Nodes = append(c.Nodes, node)
 		c.Edges = append(c.Edges, &model.AuditEntryEdge{Cursor: encodeCursor(auditCursor(row)), Node: node})
-		if i == 0 {
-			firstC = c.Edges[i].Cursor
-		}
-		lastC = c.Edges[i].Cursor
 	}
-	c.PageInfo = pageInfo(firstC, lastC, more, key)
+	c.PageInfo = pageInfo(len(c.Edges), func(i int) string { return c.Edges[i].Cursor }, more, key)
 	return c, nil
 }
 

@@ -295,16 +295,11 @@ func (r *regionResolver) MissedDuty(ctx context.Context, obj *core.Region, perio
 	}
 	c := &model.VillageConnection{Nodes: make([]*core.Village, len(rows)), Edges: make([]*model.VillageEdge, len(rows)),
 		Counter: &model.Counter{Count: func(ctx context.Context) (int, error) { return r.DB.CountMissedVillages(ctx, obj.Path, p, metric) }}}
-	var firstC, lastC string
 	for i, row := range rows {
 		c.Nodes[i] = villageOf(row)
 		c.Edges[i] = &model.VillageEdge{Cursor: encodeCursor(row.Code), Node: c.Nodes[i]}
-		if i == 0 {
-			firstC = c.Edges[i].Cursor
-		}
-		lastC = c.Edges[i].Cursor
 	}
-	c.PageInfo = pageInfo(firstC, lastC, more, key)
+	c.PageInfo = pageInfo(len(c.Edges), func(i int) string { return c.Edges[i].Cursor }, more, key)
 	return c, nil
 }
 
@@ -338,15 +333,10 @@ func (r *regionResolver) Alerts(ctx context.Context, obj *core.Region, filter *m
 	}
 	c := &model.AlertConnection{Nodes: rows, Edges: make([]*model.AlertEdge, len(rows)),
 		Counter: &model.Counter{Count: func(ctx context.Context) (int, error) { return r.DB.CountAlerts(ctx, obj.Path, f) }}}
-	var firstC, lastC string
 	for i, a := range rows {
 		c.Edges[i] = &model.AlertEdge{Cursor: encodeCursor(strconv.FormatInt(a.ID, 10)), Node: a}
-		if i == 0 {
-			firstC = c.Edges[i].Cursor
-		}
-		lastC = c.Edges[i].Cursor
 	}
-	c.PageInfo = pageInfo(firstC, lastC, more, key)
+	c.PageInfo = pageInfo(len(c.Edges), func(i int) string { return c.Edges[i].Cursor }, more, key)
 	return c, nil
 }
 

@@ -523,15 +523,10 @@ func (r *villageResolver) Households(ctx context.Context, obj *core.Village, fir
 	}
 	c := &model.HouseholdConnection{Nodes: rows, Edges: make([]*model.HouseholdEdge, len(rows)),
 		Counter: &model.Counter{Count: func(ctx context.Context) (int, error) { return r.DB.CountHouseholds(ctx, obj.ID, f) }}}
-	var firstC, lastC string
 	for i, h := range rows {
 		c.Edges[i] = &model.HouseholdEdge{Cursor: encodeCursor(h.Code), Node: h}
-		if i == 0 {
-			firstC = c.Edges[i].Cursor
-		}
-		lastC = c.Edges[i].Cursor
 	}
-	c.PageInfo = pageInfo(firstC, lastC, more, key)
+	c.PageInfo = pageInfo(len(c.Edges), func(i int) string { return c.Edges[i].Cursor }, more, key)
 	return c, nil
 }
 
@@ -576,15 +571,10 @@ func (r *villageResolver) MediationCases(ctx context.Context, obj *core.Village,
 	}
 	c := &model.MediationCaseConnection{Nodes: rows, Edges: make([]*model.MediationCaseEdge, len(rows)),
 		Counter: &model.Counter{Count: func(ctx context.Context) (int, error) { return r.DB.CountMediationCases(ctx, obj.ID, f) }}}
-	var firstC, lastC string
 	for i, m := range rows {
 		c.Edges[i] = &model.MediationCaseEdge{Cursor: encodeCursor(postgres.MediationCursor(m)), Node: m}
-		if i == 0 {
-			firstC = c.Edges[i].Cursor
-		}
-		lastC = c.Edges[i].Cursor
 	}
-	c.PageInfo = pageInfo(firstC, lastC, more, key)
+	c.PageInfo = pageInfo(len(c.Edges), func(i int) string { return c.Edges[i].Cursor }, more, key)
 	return c, nil
 }
 

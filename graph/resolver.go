@@ -50,11 +50,12 @@ func villageOf(r *core.Region) *core.Village {
 	return &core.Village{Region: *r}
 }
 
-func pageInfo(first, last string, more bool, after string) *model.PageInfo {
+// pageInfo describes a page of n edges, whose cursors cursor(i) gives.
+func pageInfo(n int, cursor func(i int) string, more bool, after string) *model.PageInfo {
 	pi := &model.PageInfo{HasNextPage: more, HasPreviousPage: after != ""}
-	if first != "" {
-		pi.StartCursor = &first
-		pi.EndCursor = &last
+	if n > 0 {
+		first, last := cursor(0), cursor(n-1)
+		pi.StartCursor, pi.EndCursor = &first, &last
 	}
 	return pi
 }

@@ -329,15 +329,10 @@ func (r *reviewResolver) Results(ctx context.Context, obj *core.Review, filter *
 	}
 	c := &model.ReviewResultConnection{Nodes: rows, Edges: make([]*model.ReviewResultEdge, len(rows)),
 		Counter: &model.Counter{Count: func(ctx context.Context) (int, error) { return r.DB.CountReviewResults(ctx, obj.ID, f) }}}
-	var firstC, lastC string
 	for i, row := range rows {
 		c.Edges[i] = &model.ReviewResultEdge{Cursor: offsetCursor(off + i + 1), Node: row}
-		if i == 0 {
-			firstC = c.Edges[i].Cursor
-		}
-		lastC = c.Edges[i].Cursor
 	}
-	c.PageInfo = pageInfo(firstC, lastC, more, deref(after))
+	c.PageInfo = pageInfo(len(c.Edges), func(i int) string { return c.Edges[i].Cursor }, more, deref(after))
 	return c, nil
 }
 

@@ -354,15 +354,10 @@ func (r *regionResolver) Children(ctx context.Context, obj *core.Region, first *
 	}
 	c := &model.RegionConnection{Nodes: rows, Edges: make([]*model.RegionEdge, len(rows)),
 		Counter: &model.Counter{Count: func(ctx context.Context) (int, error) { return r.DB.CountChildren(ctx, obj.ID) }}}
-	var firstC, lastC string
 	for i, row := range rows {
 		c.Edges[i] = &model.RegionEdge{Cursor: encodeCursor(row.Code), Node: row}
-		if i == 0 {
-			firstC = c.Edges[i].Cursor
-		}
-		lastC = c.Edges[i].Cursor
 	}
-	c.PageInfo = pageInfo(firstC, lastC, more, key)
+	c.PageInfo = pageInfo(len(c.Edges), func(i int) string { return c.Edges[i].Cursor }, more, key)
 	return c, nil
 }
 
@@ -392,16 +387,11 @@ func (r *regionResolver) Villages(ctx context.Context, obj *core.Region, filter 
 	}
 	c := &model.VillageConnection{Nodes: make([]*core.Village, len(rows)), Edges: make([]*model.VillageEdge, len(rows)),
 		Counter: &model.Counter{Count: func(ctx context.Context) (int, error) { return r.DB.CountVillages(ctx, obj.Path, f) }}}
-	var firstC, lastC string
 	for i, row := range rows {
 		c.Nodes[i] = villageOf(row)
 		c.Edges[i] = &model.VillageEdge{Cursor: encodeCursor(row.Code), Node: c.Nodes[i]}
-		if i == 0 {
-			firstC = c.Edges[i].Cursor
-		}
-		lastC = c.Edges[i].Cursor
 	}
-	c.PageInfo = pageInfo(firstC, lastC, more, key)
+	c.PageInfo = pageInfo(len(c.Edges), func(i int) string { return c.Edges[i].Cursor }, more, key)
 	return c, nil
 }
 
@@ -426,19 +416,14 @@ func (r *regionResolver) DutyStatus(ctx context.Context, obj *core.Region, perio
 		Counter: &model.Counter{Count: func(ctx context.Context) (int, error) {
 			return r.DB.CountVillages(ctx, obj.Path, postgres.VillageFilter{})
 		}}}
-	var firstC, lastC string
 	for i, s := range rows {
 		c.Nodes[i] = &model.DutyStatus{Village: villageOf(s.Village), Period: period,
 			LectureMonths: progress(s.LectureMonths, plan.MonthsDue), CultureQuarters: progress(s.CultureQuarters, plan.QuartersDue),
 			BoardMonths: progress(s.BoardMonths, plan.MonthsDue), ResponsibilityList: s.ResponsibilityList,
 			ConstitutionDay: s.ConstitutionDay, VolunteerServices: s.VolunteerServices, EvidenceRequired: plan.EvidenceRequired}
 		c.Edges[i] = &model.DutyStatusEdge{Cursor: encodeCursor(s.Village.Code), Node: c.Nodes[i]}
-		if i == 0 {
-			firstC = c.Edges[i].Cursor
-		}
-		lastC = c.Edges[i].Cursor
 	}
-	c.PageInfo = pageInfo(firstC, lastC, more, key)
+	c.PageInfo = pageInfo(len(c.Edges), func(i int) string { return c.Edges[i].Cursor }, more, key)
 	return c, nil
 }
 
@@ -540,15 +525,10 @@ func (r *villageResolver) Activities(ctx context.Context, obj *core.Village, per
 	}
 	c := &model.ActivityConnection{Nodes: rows, Edges: make([]*model.ActivityEdge, len(rows)),
 		Counter: &model.Counter{Count: func(ctx context.Context) (int, error) { return r.DB.CountActivities(ctx, obj.ID, f) }}}
-	var firstC, lastC string
 	for i, a := range rows {
 		c.Edges[i] = &model.ActivityEdge{Cursor: encodeCursor(postgres.ActivityCursor(a)), Node: a}
-		if i == 0 {
-			firstC = c.Edges[i].Cursor
-		}
-		lastC = c.Edges[i].Cursor
 	}
-	c.PageInfo = pageInfo(firstC, lastC, more, key)
+	c.PageInfo = pageInfo(len(c.Edges), func(i int) string { return c.Edges[i].Cursor }, more, key)
 	return c, nil
 }
 
@@ -584,15 +564,10 @@ func (r *villageResolver) Evidence(ctx context.Context, obj *core.Village, first
 	}
 	c := &model.EvidenceConnection{Nodes: rows, Edges: make([]*model.EvidenceEdge, len(rows)),
 		Counter: &model.Counter{Count: func(ctx context.Context) (int, error) { return r.DB.CountEvidenceOfVillage(ctx, obj.ID) }}}
-	var firstC, lastC string
 	for i, e := range rows {
 		c.Edges[i] = &model.EvidenceEdge{Cursor: encodeCursor(strconv.FormatInt(e.ID, 10)), Node: e}
-		if i == 0 {
-			firstC = c.Edges[i].Cursor
-		}
-		lastC = c.Edges[i].Cursor
 	}
-	c.PageInfo = pageInfo(firstC, lastC, more, key)
+	c.PageInfo = pageInfo(len(c.Edges), func(i int) string { return c.Edges[i].Cursor }, more, key)
 	return c, nil
 }
 
