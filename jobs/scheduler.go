@@ -206,6 +206,14 @@ func (s *Scheduler) catchUpWhenLeader() {
 		err := s.lease.IsLeader(ctx)
 		if err == nil {
 			runCtx, done := s.lease.hold(ctx)
+			if err := s.runner.DB.AsSystem(runCtx, func(tx *postgres.Tx) error {
+				_, err := tx.Exec(`INSERT INTO settings (key, valid_from, value, note, set_by)
+					VALUES ('jobs.first_started_at', '2000-01-01', to_jsonb(now()), 'when a scheduler first ran: older periods are not caught up', 'scheduler')
+					ON CONFLICT (key, valid_from) DO NOTHING`)
+				return err
+			}); err != nil {
+				s.runner.Log.Warn("record the first scheduler start", "err", err)
+			}
 			n, err := s.runner.CatchUp(runCtx, time.Now())
 			done()
 			if err != nil {
@@ -237,6 +245,21 @@ func (r *Runner) CatchUp(ctx context.Context, now time.Time) (int, error) {
 	}); err != nil {
 		return 0, err
 	}
+	// Periods that ended before the platform's first scheduler started were
+	// never missed: a new installation does not raise years of old alerts.
+	var since *time.Time
+	if err := r.DB.AsSystem(ctx, func(tx *postgres.Tx) error {
+		var raw []time.Time
+		if err := tx.Select(&raw, `SELECT (value #>> '{}')::timestamptz FROM settings WHERE key = 'jobs.first_started_at'`); err != nil {
+			return err
+		}
+		if len(raw) > 0 {
+			since = &raw[0]
+		}
+		return nil
+	}); err != nil {
+		return 0, err
+	}
 	made := 0
 	for _, name := range r.Names() {
 		j := r.Jobs[name]
@@ -244,6 +267,9 @@ func (r *Runner) CatchUp(ctx context.Context, now time.Time) (int, error) {
 			continue
 		}
 		for _, p := range j.Due(now, n) {
+			if per, err := period.Parse(p); err == nil && since != nil && !per.End().After(*since) {
+				continue
+			}
 			done, err := r.DB.JobSucceeded(ctx, j.Name, p)
 			if err != nil {
 				return made, err

@@ -16,6 +16,7 @@ import (
 	"github.com/lawvillage/lawvillage/internal/core"
 	"github.com/lawvillage/lawvillage/internal/demo"
 	"github.com/lawvillage/lawvillage/internal/devstack"
+	"github.com/lawvillage/lawvillage/internal/period"
 	"github.com/lawvillage/lawvillage/internal/postgres"
 )
 
@@ -74,8 +75,19 @@ func runDev(ctx context.Context, args []string, out, errw io.Writer) error {
 	}
 	defer m.Close()
 	if !*noDemo {
-		if err := demo.Load(ctx, m.DB, m.Evidence, time.Now(), errw); err != nil {
+		loaded, err := demo.Load(ctx, m.DB, m.Evidence, time.Now(), errw)
+		if err != nil {
 			return fmt.Errorf("load demo: %w", err)
+		}
+		if loaded {
+			// Compute this year's metrics at once, so dashboards have data
+			// before the first scheduled runs.
+			for _, run := range demoRuns(time.Now()) {
+				if _, err := m.Runner.RunNow(ctx, run[0], run[1]); err != nil {
+					return fmt.Errorf("demo metrics (%s %s): %w", run[0], run[1], err)
+				}
+			}
+			fmt.Fprintln(errw, "demo: metrics and alerts of this year computed")
 		}
 	}
 	token, err := devToken(ctx, m.DB, filepath.Join(*dir, "dev-admin-token"))
@@ -144,4 +156,19 @@ func removeData(dir string) error {
 		}
 	}
 	return os.RemoveAll(dir)
+}
+
+// demoRuns lists the jobs that compute the current year so far: each finished
+// month and quarter, and the outcomes of the month, quarter and year.
+func demoRuns(now time.Time) [][2]string {
+	var runs [][2]string
+	cur := period.Of(period.Month, now)
+	for m := period.M(cur.Year, 1); m.Before(cur); m = m.Next() {
+		runs = append(runs, [2]string{"monthly-duties", m.String()})
+	}
+	q := period.Of(period.Quarter, now)
+	for p := period.Q(q.Year, 1); p.Before(q); p = p.Next() {
+		runs = append(runs, [2]string{"quarterly-culture", p.String()})
+	}
+	return append(runs, [2]string{"daily-outcomes", cur.String()})
 }

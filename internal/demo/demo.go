@@ -26,12 +26,16 @@ import (
 const DistrictCode = "320117"
 
 // Load fills an empty database with the demo district. It reports progress to
-// out and does nothing when regions already exist.
-func Load(ctx context.Context, db *postgres.DB, ev *evidence.Service, now time.Time, out io.Writer) error {
+// out, does nothing when regions already exist, and tells whether it loaded.
+func Load(ctx context.Context, db *postgres.DB, ev *evidence.Service, now time.Time, out io.Writer) (bool, error) {
 	ctx = core.WithActor(ctx, core.System("demo"))
 	if _, err := db.RegionByCode(ctx, "32"); err == nil {
-		return nil
+		return false, nil
 	}
+	return true, load(ctx, db, ev, now, out)
+}
+
+func load(ctx context.Context, db *postgres.DB, ev *evidence.Service, now time.Time, out io.Writer) error {
 	var buf bytes.Buffer
 	if err := gen.WriteCSV(&buf, gen.DemoDistrict(1)); err != nil {
 		return err
@@ -120,8 +124,47 @@ func Load(ctx context.Context, db *postgres.DB, ev *evidence.Service, now time.T
 			}
 		}
 	}
-	fmt.Fprintf(out, "demo: %d villages, %d provincial titles, %d activities, %d evidence files\n", len(villages), titled, acts, files)
+	if err := records(ctx, db, district.Path, today.Year); err != nil {
+		return fmt.Errorf("demo records: %w", err)
+	}
+	fmt.Fprintf(out, "demo: %d villages, %d provincial titles, %d activities, %d evidence files, and their records\n", len(villages), titled, acts, files)
 	return nil
+}
+
+// records gives every demo village a small household registry, legal-savvy
+// persons, mediation cases and safety surveys for the year, in a few set-based
+// statements, so the compliance metrics have something to show. The values
+// are fictional and vary by village so that some villages fall short.
+func records(ctx context.Context, db *postgres.DB, path string, year int) error {
+	return db.AsSystem(ctx, func(tx *postgres.Tx) error {
+		stmts := []string{
+			`INSERT INTO households (village_id, code, group_id, grid_id, head_name, phone, model_household_year, has_family_rule, wechat_member)
+			 SELECT v.id, lpad(i::text, 4, '0'), g.id, gr.id, '户主' || lpad(i::text, 4, '0'), '',
+			        CASE WHEN i % 16 = 0 OR (v.id % 7 <> 0 AND i % 19 = 0) THEN $2::int - 1 END, i % 12 <> 0, v.id % 5 = 0 OR i % 25 <> 0
+			 FROM regions v CROSS JOIN generate_series(1, 40) i
+			 JOIN LATERAL (SELECT id FROM villager_groups WHERE village_id = v.id ORDER BY name OFFSET (i % 2) LIMIT 1) g ON true
+			 JOIN LATERAL (SELECT id FROM grids WHERE village_id = v.id ORDER BY name OFFSET (i % 2) LIMIT 1) gr ON true
+			 WHERE v.level = 5 AND v.path <@ $1::ltree`,
+			`INSERT INTO legal_savvy_persons (village_id, grid_id, name, active_from)
+			 SELECT g.village_id, g.id, '明白人' || g.id, make_date($2::int, 1, 1) FROM grids g
+			 JOIN regions v ON v.id = g.village_id WHERE v.path <@ $1::ltree AND (g.id % 9 <> 0)`,
+			`INSERT INTO mediation_cases (village_id, case_no, received_on, concluded_on, outcome)
+			 SELECT v.id, $2::text || '-' || i, make_date($2::int, 1 + i % 10, 5), make_date($2::int, 1 + i % 10, 20),
+			        CASE WHEN i % (8 + v.id % 5) = 0 THEN 'failure' ELSE 'success' END
+			 FROM regions v CROSS JOIN generate_series(1, 12) i
+			 WHERE v.level = 5 AND v.path <@ $1::ltree AND make_date($2::int, 1 + i % 10, 20) <= (now() AT TIME ZONE 'Asia/Shanghai')::date`,
+			`INSERT INTO surveys (village_id, kind, period, surveyed_on, respondents, positive)
+			 SELECT v.id, 'safety', $2::text || '-Q' || q, make_date($2::int, q * 3 - 1, 15), 100, 93 + (v.id + q) % 7
+			 FROM regions v CROSS JOIN generate_series(1, 3) q
+			 WHERE v.level = 5 AND v.path <@ $1::ltree AND make_date($2::int, q * 3 - 1, 15) <= (now() AT TIME ZONE 'Asia/Shanghai')::date`,
+		}
+		for _, q := range stmts {
+			if _, err := tx.Exec(q, path, year); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 func ptr[T any](v T) *T { return &v }
