@@ -185,7 +185,8 @@ func (db *DB) DeleteHousehold(ctx context.Context, id int64, reason string) (*co
 			WHERE h.id = $1 AND h.deleted_at IS NULL RETURNING `+householdCols, id); err != nil {
 			return noRows(err, "户 / household", "input", "id")
 		}
-		return audit(tx, "household.delete", "household", id, &h.VillageID, nil, map[string]any{"reason": reason})
+		// The row as it stood (masked for readers above the town like any household).
+		return audit(tx, "household.delete", "household", id, &h.VillageID, h, map[string]any{"deleted": true, "reason": reason})
 	})
 	if err != nil {
 		return nil, err
