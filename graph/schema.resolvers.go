@@ -112,9 +112,6 @@ func (r *mutationResolver) AddGrid(ctx context.Context, input model.AddVillagePa
 	if err == nil {
 		out.Grid, err = r.DB.AddGrid(ctx, id, input.Name)
 	}
-	if err != nil {
-		out.Grid = nil
-	}
 	out.UserErrors, err = userErrors(err)
 	return out, err
 }
@@ -125,9 +122,6 @@ func (r *mutationResolver) AddVillagerGroup(ctx context.Context, input model.Add
 	out := &model.VillagerGroupPayload{}
 	if err == nil {
 		out.VillagerGroup, err = r.DB.AddVillagerGroup(ctx, id, input.Name)
-	}
-	if err != nil {
-		out.VillagerGroup = nil
 	}
 	out.UserErrors, err = userErrors(err)
 	return out, err

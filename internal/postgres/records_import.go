@@ -251,13 +251,35 @@ func copyIn(tx *Tx, table string, cols []string, n int, row func(i int) []any) e
 // entry per row of the CTE "changed" (id, village_id, inserted, before,
 // after) and returns the inserted flags. $1..$3 are the actor's id, name and role.
 func auditChanged(objectType string) string {
+	return auditChangedRows(objectType) + `
+SELECT c.inserted FROM changed c`
+}
+
+// auditChangedRows is the CTE that writes one audit record per row of changed.
+func auditChangedRows(objectType string) string {
 	return `, aud AS (
   INSERT INTO audit_log (actor_id, actor_name, actor_role, action, object_type, object_id, region_id, before, after)
   SELECT $1, $2, $3, CASE WHEN c.inserted THEN '` + objectType + `.import_create' ELSE '` + objectType + `.import_update' END,
          '` + objectType + `', c.id, c.village_id, c.before, c.after FROM changed c
-)
-SELECT c.inserted FROM changed c`
+)`
 }
+
+// changedUpsert lists the rows an upsert CTE "up" (with an inserted flag)
+// wrote, beside their earlier state in "old".
+const changedUpsert = `), changed AS (
+  SELECT up.id, up.village_id, up.inserted, CASE WHEN old.id IS NULL THEN NULL ELSE to_jsonb(old.*) END AS before,
+         to_jsonb(up.*) - 'inserted' AS after
+  FROM up LEFT JOIN old ON old.id = up.id
+)`
+
+// changedUpdateInsert lists the rows written by an "upd" and an "ins" CTE
+// (tables without a unique natural key), beside their earlier state in "old".
+const changedUpdateInsert = `), changed AS (
+  SELECT upd.id, upd.village_id, false AS inserted, to_jsonb(old.*) AS before, to_jsonb(upd.*) AS after
+  FROM upd JOIN old ON old.id = upd.id
+  UNION ALL
+  SELECT ins.id, ins.village_id, true, NULL, to_jsonb(ins.*) FROM ins
+)`
 
 // actorArgs are the first three arguments of every upsert: who imports.
 func actorArgs(tx *Tx) []any {
@@ -445,15 +467,7 @@ func (db *DB) ImportHouseholds(ctx context.Context, f ImportFile, rows []Househo
   ON CONFLICT (village_id, code) DO UPDATE SET ` + setClause + `deleted_at = NULL, version = h.version + 1, updated_at = now()
   WHERE h.deleted_at IS NOT NULL OR ` + differs("h", "excluded", set) + `
   RETURNING h.*, (xmax = 0) AS inserted
-), changed AS (
-  SELECT up.id, up.village_id, up.inserted, CASE WHEN old.id IS NULL THEN NULL ELSE to_jsonb(old.*) END AS before,
-         to_jsonb(up.*) - 'inserted' AS after
-  FROM up LEFT JOIN old ON old.id = up.id
-), aud AS (
-  INSERT INTO audit_log (actor_id, actor_name, actor_role, action, object_type, object_id, region_id, before, after)
-  SELECT $1, $2, $3, CASE WHEN c.inserted THEN 'household.import_create' ELSE 'household.import_update' END,
-         'household', c.id, c.village_id, c.before, c.after FROM changed c
-)
+` + changedUpsert + auditChangedRows("household") + `
 SELECT c.id, c.inserted FROM changed c`
 			if err := im.tx.Select(&changed, q, actorArgs(im.tx)...); err != nil {
 				return 0, 0, err
@@ -547,12 +561,7 @@ func (db *DB) ImportLegalSavvyPersons(ctx context.Context, f ImportFile, rows []
   WHERE NOT EXISTS (SELECT 1 FROM legal_savvy_persons p WHERE p.grid_id = s.grid_id AND p.name = s.name)
   ORDER BY s.line
   RETURNING *
-), changed AS (
-  SELECT upd.id, upd.village_id, false AS inserted, to_jsonb(old.*) AS before, to_jsonb(upd.*) AS after
-  FROM upd JOIN old ON old.id = upd.id
-  UNION ALL
-  SELECT ins.id, ins.village_id, true, NULL, to_jsonb(ins.*) FROM ins
-)`+auditChanged("legal_savvy_person"))
+`+changedUpdateInsert+auditChanged("legal_savvy_person"))
 		})
 }
 
@@ -584,11 +593,7 @@ func (db *DB) ImportMediationCases(ctx context.Context, f ImportFile, rows []Med
   ON CONFLICT (village_id, case_no) DO UPDATE SET `+setList(set)+`, version = m.version + 1, updated_at = now()
   WHERE `+differs("m", "excluded", set)+`
   RETURNING m.*, (xmax = 0) AS inserted
-), changed AS (
-  SELECT up.id, up.village_id, up.inserted, CASE WHEN old.id IS NULL THEN NULL ELSE to_jsonb(old.*) END AS before,
-         to_jsonb(up.*) - 'inserted' AS after
-  FROM up LEFT JOIN old ON old.id = up.id
-)`+auditChanged("mediation_case"))
+`+changedUpsert+auditChanged("mediation_case"))
 		})
 }
 
@@ -619,11 +624,7 @@ func (db *DB) ImportSurveys(ctx context.Context, f ImportFile, rows []SurveyRow)
   ON CONFLICT (village_id, kind, period) DO UPDATE SET `+setList(set)+`
   WHERE `+differs("v", "excluded", set)+`
   RETURNING v.*, (xmax = 0) AS inserted
-), changed AS (
-  SELECT up.id, up.village_id, up.inserted, CASE WHEN old.id IS NULL THEN NULL ELSE to_jsonb(old.*) END AS before,
-         to_jsonb(up.*) - 'inserted' AS after
-  FROM up LEFT JOIN old ON old.id = up.id
-)`+auditChanged("survey"))
+`+changedUpsert+auditChanged("survey"))
 		})
 }
 
@@ -666,12 +667,7 @@ func (db *DB) ImportIncidents(ctx context.Context, f ImportFile, rows []Incident
   WHERE NOT EXISTS (SELECT 1 FROM incidents i WHERE `+key+`)
   ORDER BY s.line
   RETURNING *
-), changed AS (
-  SELECT upd.id, upd.village_id, false AS inserted, to_jsonb(old.*) AS before, to_jsonb(upd.*) AS after
-  FROM upd JOIN old ON old.id = upd.id
-  UNION ALL
-  SELECT ins.id, ins.village_id, true, NULL, to_jsonb(ins.*) FROM ins
-)`+auditChanged("incident"))
+`+changedUpdateInsert+auditChanged("incident"))
 		})
 }
 

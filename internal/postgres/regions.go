@@ -254,7 +254,10 @@ func (db *DB) AddGrid(ctx context.Context, villageID int64, name string) (*core.
 		}
 		return audit(tx, "grid.create", "grid", g.ID, &villageID, nil, g)
 	})
-	return &g, err
+	if err != nil {
+		return nil, err
+	}
+	return &g, nil
 }
 
 // AddVillagerGroup adds a villager group to a village.
@@ -269,7 +272,10 @@ func (db *DB) AddVillagerGroup(ctx context.Context, villageID int64, name string
 		}
 		return audit(tx, "villager_group.create", "villager_group", g.ID, &villageID, nil, g)
 	})
-	return &g, err
+	if err != nil {
+		return nil, err
+	}
+	return &g, nil
 }
 
 // requireVillage checks that the id is a village in scope.
