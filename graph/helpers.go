@@ -89,6 +89,11 @@ func (r *queryResolver) node(ctx context.Context, id string) (model.Node, error)
 				out = v
 			}
 		}
+	case "DivisionChange":
+		var v *core.DivisionChange
+		if v, err = nilIfNotFound(r.DB.DivisionChangeByID(ctx, n)); v != nil {
+			out = v
+		}
 	case "Review", "ReviewProposal", "Rectification":
 		out, err = r.reviewNode(ctx, typ, n) // the yearly review (review_helpers.go)
 	default:

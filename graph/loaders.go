@@ -30,6 +30,8 @@ type Loaders struct {
 	Records        *RecordLoaders // governance records (records_loaders.go)
 	// Audit batches the auditHistory fields (audit.go).
 	Audit *dataloadgen.Loader[auditKey, []*postgres.AuditEntry]
+	// Division batches the history of regions and titles (division_loaders.go).
+	Division *DivisionLoaders
 }
 
 type countKey struct {
@@ -65,6 +67,7 @@ func NewLoaders(db *postgres.DB) *Loaders {
 		AlertEvents:  dataloadgen.NewLoader(list(db.AlertEventsByAlerts), wait),
 		Records:      newRecordLoaders(db, wait),
 		Audit:        newAuditLoader(db, wait),
+		Division:     newDivisionLoaders(db, wait),
 		ActivityCounts: dataloadgen.NewLoader(list(func(ctx context.Context, keys []countKey) ([]postgres.ActivityCounts, error) {
 			// One query per distinct period (in practice one).
 			out := make([]postgres.ActivityCounts, len(keys))

@@ -373,7 +373,7 @@ func (r *regionResolver) Villages(ctx context.Context, obj *core.Region, filter 
 	var f postgres.VillageFilter
 	if filter != nil {
 		f = postgres.VillageFilter{Kind: filter.Kind, TitleStatus: filter.TitleStatus, HasTitle: filter.HasTitle,
-			Batch: filter.Batch, NameContains: deref(filter.NameContains)}
+			Batch: filter.Batch, NameContains: deref(filter.NameContains), IncludeDissolved: deref(filter.IncludeDissolved)}
 	}
 	rows, more, err := r.DB.Villages(ctx, obj.Path, f, postgres.Page{First: n, After: key})
 	if err != nil {
@@ -442,6 +442,8 @@ func (r *titleEventResolver) Action(ctx context.Context, obj *core.TitleEvent) (
 	switch obj.Action {
 	case "awarded":
 		return "AWARDED", nil
+	case "division_ruling":
+		return "DIVISION_RULING", nil
 	default:
 		return "STATUS_CHANGED", nil
 	}

@@ -38,6 +38,8 @@ type ResolverRoot interface {
 	AlertEvent() AlertEventResolver
 	AuditEntry() AuditEntryResolver
 	CultureCarrier() CultureCarrierResolver
+	DivisionChange() DivisionChangeResolver
+	DivisionChangeRegion() DivisionChangeRegionResolver
 	Evidence() EvidenceResolver
 	Grid() GridResolver
 	Household() HouseholdResolver
@@ -53,6 +55,7 @@ type ResolverRoot interface {
 	Query() QueryResolver
 	Rectification() RectificationResolver
 	Region() RegionResolver
+	RegionVersion() RegionVersionResolver
 	Review() ReviewResolver
 	ReviewCheck() ReviewCheckResolver
 	ReviewFinding() ReviewFindingResolver
@@ -66,6 +69,7 @@ type ResolverRoot interface {
 	Survey() SurveyResolver
 	Title() TitleResolver
 	TitleEvent() TitleEventResolver
+	TitleRuling() TitleRulingResolver
 	Token() TokenResolver
 	Village() VillageResolver
 	VillagerGroup() VillagerGroupResolver
@@ -227,6 +231,48 @@ type ComplexityRoot struct {
 	DeleteRecordPayload struct {
 		DeletedID  func(childComplexity int) int
 		UserErrors func(childComplexity int) int
+	}
+
+	DivisionChange struct {
+		ActorName        func(childComplexity int) int
+		At               func(childComplexity int) int
+		DecisionDocument func(childComplexity int) int
+		EffectiveOn      func(childComplexity int) int
+		ID               func(childComplexity int) int
+		Kind             func(childComplexity int) int
+		Note             func(childComplexity int) int
+		Regions          func(childComplexity int) int
+		Rulings          func(childComplexity int) int
+	}
+
+	DivisionChangeConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	DivisionChangeEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	DivisionChangePayload struct {
+		Change     func(childComplexity int) int
+		Rulings    func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	DivisionChangeRegion struct {
+		CodeAfter        func(childComplexity int) int
+		CodeBefore       func(childComplexity int) int
+		Dissolved        func(childComplexity int) int
+		NameAfter        func(childComplexity int) int
+		NameBefore       func(childComplexity int) int
+		ParentAfter      func(childComplexity int) int
+		Region           func(childComplexity int) int
+		Role             func(childComplexity int) int
+		TerritoryChanged func(childComplexity int) int
+		TownCodeBefore   func(childComplexity int) int
 	}
 
 	DutyProgress struct {
@@ -584,6 +630,8 @@ type ComplexityRoot struct {
 		ImportRecords          func(childComplexity int, input model.ImportRecordsInput) int
 		ImportRegions          func(childComplexity int, input model.ImportRegionsInput) int
 		IssueRectification     func(childComplexity int, input model.IssueRectificationInput) int
+		MergeVillages          func(childComplexity int, input model.MergeVillagesInput) int
+		MoveVillage            func(childComplexity int, input model.MoveVillageInput) int
 		OpenReview             func(childComplexity int, input model.OpenReviewInput) int
 		ProposeReviewAction    func(childComplexity int, input model.ProposeReviewActionInput) int
 		RecordActivity         func(childComplexity int, input model.RecordActivityInput) int
@@ -593,12 +641,14 @@ type ComplexityRoot struct {
 		RecordReviewCheck      func(childComplexity int, input model.RecordReviewCheckInput) int
 		RecordSurvey           func(childComplexity int, input model.RecordSurveyInput) int
 		RemoveCultureCarrier   func(childComplexity int, input model.DeleteRecordInput) int
+		RenameVillage          func(childComplexity int, input model.RenameVillageInput) int
 		RequestEvidenceUpload  func(childComplexity int, input model.RequestEvidenceUploadInput) int
 		RevokeToken            func(childComplexity int, input model.RevokeTokenInput) int
 		RunJob                 func(childComplexity int, input model.RunJobInput) int
 		SetHouseholdVolunteer  func(childComplexity int, input model.SetHouseholdVolunteerInput) int
 		SetLawsuits            func(childComplexity int, input model.SetLawsuitsInput) int
 		SetWebhookActive       func(childComplexity int, input model.SetWebhookActiveInput) int
+		SplitVillage           func(childComplexity int, input model.SplitVillageInput) int
 		UpdateActivity         func(childComplexity int, input model.UpdateActivityInput) int
 		UpdateHousehold        func(childComplexity int, input model.UpdateHouseholdInput) int
 		UpdateIncident         func(childComplexity int, input model.UpdateIncidentInput) int
@@ -628,12 +678,14 @@ type ComplexityRoot struct {
 
 	Query struct {
 		AuditLog          func(childComplexity int, filter *model.AuditLogFilter, first *int, after *string) int
+		DivisionChanges   func(childComplexity int, areaCode string, first *int, after *string) int
 		ImportTemplates   func(childComplexity int) int
 		JobRuns           func(childComplexity int, job *string, first *int) int
 		MetricDefinitions func(childComplexity int) int
 		Node              func(childComplexity int, id string) int
 		Nodes             func(childComplexity int, ids []string) int
 		Region            func(childComplexity int, code string) int
+		RegionAsOf        func(childComplexity int, code string, date time.Time) int
 		Review            func(childComplexity int, areaCode string, year int) int
 		ReviewStandards   func(childComplexity int) int
 		Tokens            func(childComplexity int, includeRevoked *bool) int
@@ -662,9 +714,14 @@ type ComplexityRoot struct {
 
 	Region struct {
 		Alerts          func(childComplexity int, filter *model.AlertFilter, first *int, after *string) int
+		AsOf            func(childComplexity int, date time.Time) int
 		Children        func(childComplexity int, first *int, after *string) int
 		Code            func(childComplexity int) int
+		DissolvedOn     func(childComplexity int) int
+		DivisionChanges func(childComplexity int) int
 		DutyStatus      func(childComplexity int, period period.Period, first *int, after *string) int
+		EstablishedOn   func(childComplexity int) int
+		History         func(childComplexity int) int
 		ID              func(childComplexity int) int
 		Level           func(childComplexity int) int
 		MetricBreakdown func(childComplexity int, period period.Period, metric string) int
@@ -675,8 +732,10 @@ type ComplexityRoot struct {
 		Parent          func(childComplexity int) int
 		Review          func(childComplexity int, year int) int
 		Reviews         func(childComplexity int, year *int) int
+		Successor       func(childComplexity int) int
 		Village         func(childComplexity int) int
 		Villages        func(childComplexity int, filter *model.VillageFilter, first *int, after *string) int
+		VillagesAsOf    func(childComplexity int, date time.Time, first *int, after *string) int
 		Webhooks        func(childComplexity int) int
 	}
 
@@ -688,6 +747,31 @@ type ComplexityRoot struct {
 	}
 
 	RegionEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	RegionVersion struct {
+		ClosedBy   func(childComplexity int) int
+		Code       func(childComplexity int) int
+		Kind       func(childComplexity int) int
+		Level      func(childComplexity int) int
+		Name       func(childComplexity int) int
+		OpenedBy   func(childComplexity int) int
+		ParentCode func(childComplexity int) int
+		ParentName func(childComplexity int) int
+		Region     func(childComplexity int) int
+		ValidFrom  func(childComplexity int) int
+		ValidTo    func(childComplexity int) int
+	}
+
+	RegionVersionConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	RegionVersionEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
 	}
@@ -929,6 +1013,7 @@ type ComplexityRoot struct {
 		AuditHistory     func(childComplexity int, first *int) int
 		Batch            func(childComplexity int) int
 		DecisionDocument func(childComplexity int) int
+		DivisionRulings  func(childComplexity int) int
 		History          func(childComplexity int) int
 		ID               func(childComplexity int) int
 		Level            func(childComplexity int) int
@@ -952,6 +1037,16 @@ type ComplexityRoot struct {
 	TitlePayload struct {
 		Title      func(childComplexity int) int
 		UserErrors func(childComplexity int) int
+	}
+
+	TitleRuling struct {
+		Change      func(childComplexity int) int
+		EffectiveOn func(childComplexity int) int
+		Note        func(childComplexity int) int
+		NoteEn      func(childComplexity int) int
+		Review      func(childComplexity int) int
+		Rule        func(childComplexity int) int
+		Title       func(childComplexity int) int
 	}
 
 	Token struct {
@@ -992,8 +1087,11 @@ type ComplexityRoot struct {
 		AuditHistory      func(childComplexity int, first *int) int
 		Code              func(childComplexity int) int
 		CultureCarriers   func(childComplexity int) int
+		DissolvedOn       func(childComplexity int) int
+		DivisionChanges   func(childComplexity int) int
 		Evidence          func(childComplexity int, first *int, after *string) int
 		Grids             func(childComplexity int) int
+		History           func(childComplexity int) int
 		HouseholdCount    func(childComplexity int) int
 		Households        func(childComplexity int, first *int, after *string, filter *model.HouseholdFilter) int
 		ID                func(childComplexity int) int
@@ -1009,6 +1107,7 @@ type ComplexityRoot struct {
 		ProvincialTitle   func(childComplexity int) int
 		Region            func(childComplexity int) int
 		ReviewResult      func(childComplexity int, year int) int
+		Successor         func(childComplexity int) int
 		Surveys           func(childComplexity int, kind *core.SurveyKind, period *period.Period) int
 		Titles            func(childComplexity int) int
 		Town              func(childComplexity int) int
@@ -1096,6 +1195,19 @@ type AuditEntryResolver interface {
 type CultureCarrierResolver interface {
 	ID(ctx context.Context, obj *core.CultureCarrier) (string, error)
 	Village(ctx context.Context, obj *core.CultureCarrier) (*core.Village, error)
+}
+type DivisionChangeResolver interface {
+	ID(ctx context.Context, obj *core.DivisionChange) (string, error)
+
+	Regions(ctx context.Context, obj *core.DivisionChange) ([]*core.DivisionRegion, error)
+	Rulings(ctx context.Context, obj *core.DivisionChange) ([]*core.TitleRuling, error)
+}
+type DivisionChangeRegionResolver interface {
+	Region(ctx context.Context, obj *core.DivisionRegion) (*core.Region, error)
+	Role(ctx context.Context, obj *core.DivisionRegion) (model.DivisionRole, error)
+	CodeBefore(ctx context.Context, obj *core.DivisionRegion) (*string, error)
+	NameBefore(ctx context.Context, obj *core.DivisionRegion) (*string, error)
+	TownCodeBefore(ctx context.Context, obj *core.DivisionRegion) (*string, error)
 }
 type EvidenceResolver interface {
 	ID(ctx context.Context, obj *core.Evidence) (string, error)
@@ -1191,6 +1303,10 @@ type MutationResolver interface {
 	DeleteEvidence(ctx context.Context, input model.DeleteEvidenceInput) (*model.DeleteEvidencePayload, error)
 	CreateToken(ctx context.Context, input model.CreateTokenInput) (*model.CreateTokenPayload, error)
 	RevokeToken(ctx context.Context, input model.RevokeTokenInput) (*model.TokenPayload, error)
+	RenameVillage(ctx context.Context, input model.RenameVillageInput) (*model.DivisionChangePayload, error)
+	MergeVillages(ctx context.Context, input model.MergeVillagesInput) (*model.DivisionChangePayload, error)
+	SplitVillage(ctx context.Context, input model.SplitVillageInput) (*model.DivisionChangePayload, error)
+	MoveVillage(ctx context.Context, input model.MoveVillageInput) (*model.DivisionChangePayload, error)
 	AcknowledgeAlert(ctx context.Context, input model.AcknowledgeAlertInput) (*model.AlertPayload, error)
 	RunJob(ctx context.Context, input model.RunJobInput) (*model.RunJobPayload, error)
 	CreateWebhook(ctx context.Context, input model.CreateWebhookInput) (*model.WebhookPayload, error)
@@ -1239,6 +1355,8 @@ type QueryResolver interface {
 	Village(ctx context.Context, code string) (*core.Village, error)
 	Tokens(ctx context.Context, includeRevoked *bool) ([]*core.Token, error)
 	AuditLog(ctx context.Context, filter *model.AuditLogFilter, first *int, after *string) (*model.AuditEntryConnection, error)
+	RegionAsOf(ctx context.Context, code string, date time.Time) (*core.RegionVersion, error)
+	DivisionChanges(ctx context.Context, areaCode string, first *int, after *string) (*model.DivisionChangeConnection, error)
 	MetricDefinitions(ctx context.Context) ([]*model.MetricDefinition, error)
 	JobRuns(ctx context.Context, job *string, first *int) ([]*postgres.JobRun, error)
 	ImportTemplates(ctx context.Context) ([]*model.ImportTemplate, error)
@@ -1260,6 +1378,13 @@ type RegionResolver interface {
 	Village(ctx context.Context, obj *core.Region) (*core.Village, error)
 	Villages(ctx context.Context, obj *core.Region, filter *model.VillageFilter, first *int, after *string) (*model.VillageConnection, error)
 	DutyStatus(ctx context.Context, obj *core.Region, period period.Period, first *int, after *string) (*model.DutyStatusConnection, error)
+	EstablishedOn(ctx context.Context, obj *core.Region) (*time.Time, error)
+	DissolvedOn(ctx context.Context, obj *core.Region) (*time.Time, error)
+	Successor(ctx context.Context, obj *core.Region) (*core.Region, error)
+	History(ctx context.Context, obj *core.Region) ([]*core.RegionVersion, error)
+	AsOf(ctx context.Context, obj *core.Region, date time.Time) (*core.RegionVersion, error)
+	VillagesAsOf(ctx context.Context, obj *core.Region, date time.Time, first *int, after *string) (*model.RegionVersionConnection, error)
+	DivisionChanges(ctx context.Context, obj *core.Region) ([]*core.DivisionChange, error)
 	Metrics(ctx context.Context, obj *core.Region, period period.Period) ([]*core.MetricValue, error)
 	MetricBreakdown(ctx context.Context, obj *core.Region, period period.Period, metric string) ([]*core.MetricValue, error)
 	MetricSeries(ctx context.Context, obj *core.Region, metric string, from period.Period, to period.Period) ([]*model.MetricPoint, error)
@@ -1268,6 +1393,13 @@ type RegionResolver interface {
 	Webhooks(ctx context.Context, obj *core.Region) ([]*core.Webhook, error)
 	Review(ctx context.Context, obj *core.Region, year int) (*core.Review, error)
 	Reviews(ctx context.Context, obj *core.Region, year *int) ([]*core.Review, error)
+}
+type RegionVersionResolver interface {
+	ParentCode(ctx context.Context, obj *core.RegionVersion) (*string, error)
+	ParentName(ctx context.Context, obj *core.RegionVersion) (*string, error)
+	Region(ctx context.Context, obj *core.RegionVersion) (*core.Region, error)
+	OpenedBy(ctx context.Context, obj *core.RegionVersion) (*core.DivisionChange, error)
+	ClosedBy(ctx context.Context, obj *core.RegionVersion) (*core.DivisionChange, error)
 }
 type ReviewResolver interface {
 	ID(ctx context.Context, obj *core.Review) (string, error)
@@ -1359,9 +1491,17 @@ type TitleResolver interface {
 
 	History(ctx context.Context, obj *core.Title) ([]*core.TitleEvent, error)
 	AuditHistory(ctx context.Context, obj *core.Title, first *int) ([]*model.AuditEntry, error)
+	DivisionRulings(ctx context.Context, obj *core.Title) ([]*core.TitleRuling, error)
 }
 type TitleEventResolver interface {
 	Action(ctx context.Context, obj *core.TitleEvent) (string, error)
+}
+type TitleRulingResolver interface {
+	Rule(ctx context.Context, obj *core.TitleRuling) (*core.Standard, error)
+	Title(ctx context.Context, obj *core.TitleRuling) (*core.Title, error)
+
+	Review(ctx context.Context, obj *core.TitleRuling) (*core.Review, error)
+	Change(ctx context.Context, obj *core.TitleRuling) (*core.DivisionChange, error)
 }
 type TokenResolver interface {
 	ID(ctx context.Context, obj *core.Token) (string, error)
@@ -1385,6 +1525,10 @@ type VillageResolver interface {
 	Grids(ctx context.Context, obj *core.Village) ([]*core.Grid, error)
 	VillagerGroups(ctx context.Context, obj *core.Village) ([]*core.VillagerGroup, error)
 	AuditHistory(ctx context.Context, obj *core.Village, first *int) ([]*model.AuditEntry, error)
+	DissolvedOn(ctx context.Context, obj *core.Village) (*time.Time, error)
+	Successor(ctx context.Context, obj *core.Village) (*core.Village, error)
+	History(ctx context.Context, obj *core.Village) ([]*core.RegionVersion, error)
+	DivisionChanges(ctx context.Context, obj *core.Village) ([]*core.DivisionChange, error)
 	Households(ctx context.Context, obj *core.Village, first *int, after *string, filter *model.HouseholdFilter) (*model.HouseholdConnection, error)
 	LegalSavvyPersons(ctx context.Context, obj *core.Village, activeOn *time.Time) ([]*core.LegalSavvyPerson, error)
 	LegalAdviser(ctx context.Context, obj *core.Village) (*core.LegalAdviser, error)
@@ -2020,6 +2164,173 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DeleteRecordPayload.UserErrors(childComplexity), true
+
+	case "DivisionChange.actorName":
+		if e.ComplexityRoot.DivisionChange.ActorName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DivisionChange.ActorName(childComplexity), true
+	case "DivisionChange.at":
+		if e.ComplexityRoot.DivisionChange.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DivisionChange.At(childComplexity), true
+	case "DivisionChange.decisionDocument":
+		if e.ComplexityRoot.DivisionChange.DecisionDocument == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DivisionChange.DecisionDocument(childComplexity), true
+	case "DivisionChange.effectiveOn":
+		if e.ComplexityRoot.DivisionChange.EffectiveOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DivisionChange.EffectiveOn(childComplexity), true
+	case "DivisionChange.id":
+		if e.ComplexityRoot.DivisionChange.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DivisionChange.ID(childComplexity), true
+	case "DivisionChange.kind":
+		if e.ComplexityRoot.DivisionChange.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DivisionChange.Kind(childComplexity), true
+	case "DivisionChange.note":
+		if e.ComplexityRoot.DivisionChange.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DivisionChange.Note(childComplexity), true
+	case "DivisionChange.regions":
+		if e.ComplexityRoot.DivisionChange.Regions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DivisionChange.Regions(childComplexity), true
+	case "DivisionChange.rulings":
+		if e.ComplexityRoot.DivisionChange.Rulings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DivisionChange.Rulings(childComplexity), true
+
+	case "DivisionChangeConnection.edges":
+		if e.ComplexityRoot.DivisionChangeConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DivisionChangeConnection.Edges(childComplexity), true
+	case "DivisionChangeConnection.pageInfo":
+		if e.ComplexityRoot.DivisionChangeConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DivisionChangeConnection.PageInfo(childComplexity), true
+	case "DivisionChangeConnection.totalCount":
+		if e.ComplexityRoot.DivisionChangeConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DivisionChangeConnection.TotalCount(childComplexity), true
+
+	case "DivisionChangeEdge.cursor":
+		if e.ComplexityRoot.DivisionChangeEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DivisionChangeEdge.Cursor(childComplexity), true
+	case "DivisionChangeEdge.node":
+		if e.ComplexityRoot.DivisionChangeEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DivisionChangeEdge.Node(childComplexity), true
+
+	case "DivisionChangePayload.change":
+		if e.ComplexityRoot.DivisionChangePayload.Change == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DivisionChangePayload.Change(childComplexity), true
+	case "DivisionChangePayload.rulings":
+		if e.ComplexityRoot.DivisionChangePayload.Rulings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DivisionChangePayload.Rulings(childComplexity), true
+	case "DivisionChangePayload.userErrors":
+		if e.ComplexityRoot.DivisionChangePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DivisionChangePayload.UserErrors(childComplexity), true
+
+	case "DivisionChangeRegion.codeAfter":
+		if e.ComplexityRoot.DivisionChangeRegion.CodeAfter == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DivisionChangeRegion.CodeAfter(childComplexity), true
+	case "DivisionChangeRegion.codeBefore":
+		if e.ComplexityRoot.DivisionChangeRegion.CodeBefore == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DivisionChangeRegion.CodeBefore(childComplexity), true
+	case "DivisionChangeRegion.dissolved":
+		if e.ComplexityRoot.DivisionChangeRegion.Dissolved == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DivisionChangeRegion.Dissolved(childComplexity), true
+	case "DivisionChangeRegion.nameAfter":
+		if e.ComplexityRoot.DivisionChangeRegion.NameAfter == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DivisionChangeRegion.NameAfter(childComplexity), true
+	case "DivisionChangeRegion.nameBefore":
+		if e.ComplexityRoot.DivisionChangeRegion.NameBefore == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DivisionChangeRegion.NameBefore(childComplexity), true
+	case "DivisionChangeRegion.townCodeAfter":
+		if e.ComplexityRoot.DivisionChangeRegion.ParentAfter == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DivisionChangeRegion.ParentAfter(childComplexity), true
+	case "DivisionChangeRegion.region":
+		if e.ComplexityRoot.DivisionChangeRegion.Region == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DivisionChangeRegion.Region(childComplexity), true
+	case "DivisionChangeRegion.role":
+		if e.ComplexityRoot.DivisionChangeRegion.Role == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DivisionChangeRegion.Role(childComplexity), true
+	case "DivisionChangeRegion.territoryChanged":
+		if e.ComplexityRoot.DivisionChangeRegion.TerritoryChanged == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DivisionChangeRegion.TerritoryChanged(childComplexity), true
+	case "DivisionChangeRegion.townCodeBefore":
+		if e.ComplexityRoot.DivisionChangeRegion.TownCodeBefore == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DivisionChangeRegion.TownCodeBefore(childComplexity), true
 
 	case "DutyProgress.done":
 		if e.ComplexityRoot.DutyProgress.Done == nil {
@@ -3620,6 +3931,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.IssueRectification(childComplexity, args["input"].(model.IssueRectificationInput)), true
+	case "Mutation.mergeVillages":
+		if e.ComplexityRoot.Mutation.MergeVillages == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_mergeVillages_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.MergeVillages(childComplexity, args["input"].(model.MergeVillagesInput)), true
+	case "Mutation.moveVillage":
+		if e.ComplexityRoot.Mutation.MoveVillage == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_moveVillage_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.MoveVillage(childComplexity, args["input"].(model.MoveVillageInput)), true
 	case "Mutation.openReview":
 		if e.ComplexityRoot.Mutation.OpenReview == nil {
 			break
@@ -3719,6 +4052,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RemoveCultureCarrier(childComplexity, args["input"].(model.DeleteRecordInput)), true
+	case "Mutation.renameVillage":
+		if e.ComplexityRoot.Mutation.RenameVillage == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_renameVillage_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RenameVillage(childComplexity, args["input"].(model.RenameVillageInput)), true
 	case "Mutation.requestEvidenceUpload":
 		if e.ComplexityRoot.Mutation.RequestEvidenceUpload == nil {
 			break
@@ -3785,6 +4129,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetWebhookActive(childComplexity, args["input"].(model.SetWebhookActiveInput)), true
+	case "Mutation.splitVillage":
+		if e.ComplexityRoot.Mutation.SplitVillage == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_splitVillage_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SplitVillage(childComplexity, args["input"].(model.SplitVillageInput)), true
 	case "Mutation.updateActivity":
 		if e.ComplexityRoot.Mutation.UpdateActivity == nil {
 			break
@@ -3963,6 +4318,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.AuditLog(childComplexity, args["filter"].(*model.AuditLogFilter), args["first"].(*int), args["after"].(*string)), true
+	case "Query.divisionChanges":
+		if e.ComplexityRoot.Query.DivisionChanges == nil {
+			break
+		}
+
+		args, err := ec.field_Query_divisionChanges_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.DivisionChanges(childComplexity, args["areaCode"].(string), args["first"].(*int), args["after"].(*string)), true
 	case "Query.importTemplates":
 		if e.ComplexityRoot.Query.ImportTemplates == nil {
 			break
@@ -4020,6 +4386,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Region(childComplexity, args["code"].(string)), true
+	case "Query.regionAsOf":
+		if e.ComplexityRoot.Query.RegionAsOf == nil {
+			break
+		}
+
+		args, err := ec.field_Query_regionAsOf_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.RegionAsOf(childComplexity, args["code"].(string), args["date"].(time.Time)), true
 	case "Query.review":
 		if e.ComplexityRoot.Query.Review == nil {
 			break
@@ -4157,6 +4534,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Region.Alerts(childComplexity, args["filter"].(*model.AlertFilter), args["first"].(*int), args["after"].(*string)), true
+	case "Region.asOf":
+		if e.ComplexityRoot.Region.AsOf == nil {
+			break
+		}
+
+		args, err := ec.field_Region_asOf_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Region.AsOf(childComplexity, args["date"].(time.Time)), true
 	case "Region.children":
 		if e.ComplexityRoot.Region.Children == nil {
 			break
@@ -4174,6 +4562,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Region.Code(childComplexity), true
+	case "Region.dissolvedOn":
+		if e.ComplexityRoot.Region.DissolvedOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Region.DissolvedOn(childComplexity), true
+	case "Region.divisionChanges":
+		if e.ComplexityRoot.Region.DivisionChanges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Region.DivisionChanges(childComplexity), true
 	case "Region.dutyStatus":
 		if e.ComplexityRoot.Region.DutyStatus == nil {
 			break
@@ -4185,6 +4585,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Region.DutyStatus(childComplexity, args["period"].(period.Period), args["first"].(*int), args["after"].(*string)), true
+	case "Region.establishedOn":
+		if e.ComplexityRoot.Region.EstablishedOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Region.EstablishedOn(childComplexity), true
+	case "Region.history":
+		if e.ComplexityRoot.Region.History == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Region.History(childComplexity), true
 	case "Region.id":
 		if e.ComplexityRoot.Region.ID == nil {
 			break
@@ -4275,6 +4687,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Region.Reviews(childComplexity, args["year"].(*int)), true
+	case "Region.successor":
+		if e.ComplexityRoot.Region.Successor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Region.Successor(childComplexity), true
 	case "Region.village":
 		if e.ComplexityRoot.Region.Village == nil {
 			break
@@ -4292,6 +4710,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Region.Villages(childComplexity, args["filter"].(*model.VillageFilter), args["first"].(*int), args["after"].(*string)), true
+	case "Region.villagesAsOf":
+		if e.ComplexityRoot.Region.VillagesAsOf == nil {
+			break
+		}
+
+		args, err := ec.field_Region_villagesAsOf_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Region.VillagesAsOf(childComplexity, args["date"].(time.Time), args["first"].(*int), args["after"].(*string)), true
 	case "Region.webhooks":
 		if e.ComplexityRoot.Region.Webhooks == nil {
 			break
@@ -4336,6 +4765,105 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RegionEdge.Node(childComplexity), true
+
+	case "RegionVersion.closedBy":
+		if e.ComplexityRoot.RegionVersion.ClosedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegionVersion.ClosedBy(childComplexity), true
+	case "RegionVersion.code":
+		if e.ComplexityRoot.RegionVersion.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegionVersion.Code(childComplexity), true
+	case "RegionVersion.kind":
+		if e.ComplexityRoot.RegionVersion.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegionVersion.Kind(childComplexity), true
+	case "RegionVersion.level":
+		if e.ComplexityRoot.RegionVersion.Level == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegionVersion.Level(childComplexity), true
+	case "RegionVersion.name":
+		if e.ComplexityRoot.RegionVersion.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegionVersion.Name(childComplexity), true
+	case "RegionVersion.openedBy":
+		if e.ComplexityRoot.RegionVersion.OpenedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegionVersion.OpenedBy(childComplexity), true
+	case "RegionVersion.parentCode":
+		if e.ComplexityRoot.RegionVersion.ParentCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegionVersion.ParentCode(childComplexity), true
+	case "RegionVersion.parentName":
+		if e.ComplexityRoot.RegionVersion.ParentName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegionVersion.ParentName(childComplexity), true
+	case "RegionVersion.region":
+		if e.ComplexityRoot.RegionVersion.Region == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegionVersion.Region(childComplexity), true
+	case "RegionVersion.validFrom":
+		if e.ComplexityRoot.RegionVersion.ValidFrom == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegionVersion.ValidFrom(childComplexity), true
+	case "RegionVersion.validTo":
+		if e.ComplexityRoot.RegionVersion.ValidTo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegionVersion.ValidTo(childComplexity), true
+
+	case "RegionVersionConnection.edges":
+		if e.ComplexityRoot.RegionVersionConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegionVersionConnection.Edges(childComplexity), true
+	case "RegionVersionConnection.pageInfo":
+		if e.ComplexityRoot.RegionVersionConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegionVersionConnection.PageInfo(childComplexity), true
+	case "RegionVersionConnection.totalCount":
+		if e.ComplexityRoot.RegionVersionConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegionVersionConnection.TotalCount(childComplexity), true
+
+	case "RegionVersionEdge.cursor":
+		if e.ComplexityRoot.RegionVersionEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegionVersionEdge.Cursor(childComplexity), true
+	case "RegionVersionEdge.node":
+		if e.ComplexityRoot.RegionVersionEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegionVersionEdge.Node(childComplexity), true
 
 	case "RequestEvidenceUploadPayload.upload":
 		if e.ComplexityRoot.RequestEvidenceUploadPayload.Upload == nil {
@@ -5336,6 +5864,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Title.DecisionDocument(childComplexity), true
+	case "Title.divisionRulings":
+		if e.ComplexityRoot.Title.DivisionRulings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Title.DivisionRulings(childComplexity), true
 	case "Title.history":
 		if e.ComplexityRoot.Title.History == nil {
 			break
@@ -5440,6 +5974,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.TitlePayload.UserErrors(childComplexity), true
+
+	case "TitleRuling.change":
+		if e.ComplexityRoot.TitleRuling.Change == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TitleRuling.Change(childComplexity), true
+	case "TitleRuling.effectiveOn":
+		if e.ComplexityRoot.TitleRuling.EffectiveOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TitleRuling.EffectiveOn(childComplexity), true
+	case "TitleRuling.note":
+		if e.ComplexityRoot.TitleRuling.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TitleRuling.Note(childComplexity), true
+	case "TitleRuling.noteEn":
+		if e.ComplexityRoot.TitleRuling.NoteEn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TitleRuling.NoteEn(childComplexity), true
+	case "TitleRuling.review":
+		if e.ComplexityRoot.TitleRuling.Review == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TitleRuling.Review(childComplexity), true
+	case "TitleRuling.rule":
+		if e.ComplexityRoot.TitleRuling.Rule == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TitleRuling.Rule(childComplexity), true
+	case "TitleRuling.title":
+		if e.ComplexityRoot.TitleRuling.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TitleRuling.Title(childComplexity), true
 
 	case "Token.auditHistory":
 		if e.ComplexityRoot.Token.AuditHistory == nil {
@@ -5615,6 +6192,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Village.CultureCarriers(childComplexity), true
+	case "Village.dissolvedOn":
+		if e.ComplexityRoot.Village.DissolvedOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Village.DissolvedOn(childComplexity), true
+	case "Village.divisionChanges":
+		if e.ComplexityRoot.Village.DivisionChanges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Village.DivisionChanges(childComplexity), true
 	case "Village.evidence":
 		if e.ComplexityRoot.Village.Evidence == nil {
 			break
@@ -5632,6 +6221,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Village.Grids(childComplexity), true
+	case "Village.history":
+		if e.ComplexityRoot.Village.History == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Village.History(childComplexity), true
 	case "Village.householdCount":
 		if e.ComplexityRoot.Village.HouseholdCount == nil {
 			break
@@ -5752,6 +6347,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Village.ReviewResult(childComplexity, args["year"].(int)), true
+	case "Village.successor":
+		if e.ComplexityRoot.Village.Successor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Village.Successor(childComplexity), true
 	case "Village.surveys":
 		if e.ComplexityRoot.Village.Surveys == nil {
 			break
@@ -5951,6 +6552,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("DeleteActivityInput", ec.unmarshalInputDeleteActivityInput),
 			graphql.NewInputUnmarshaler("DeleteEvidenceInput", ec.unmarshalInputDeleteEvidenceInput),
 			graphql.NewInputUnmarshaler("DeleteRecordInput", ec.unmarshalInputDeleteRecordInput),
+			graphql.NewInputUnmarshaler("DivisionInput", ec.unmarshalInputDivisionInput),
 			graphql.NewInputUnmarshaler("DrawReviewSampleInput", ec.unmarshalInputDrawReviewSampleInput),
 			graphql.NewInputUnmarshaler("EvaluateLegalAdviserInput", ec.unmarshalInputEvaluateLegalAdviserInput),
 			graphql.NewInputUnmarshaler("EvaluateReviewInput", ec.unmarshalInputEvaluateReviewInput),
@@ -5959,6 +6561,9 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ImportRecordsInput", ec.unmarshalInputImportRecordsInput),
 			graphql.NewInputUnmarshaler("ImportRegionsInput", ec.unmarshalInputImportRegionsInput),
 			graphql.NewInputUnmarshaler("IssueRectificationInput", ec.unmarshalInputIssueRectificationInput),
+			graphql.NewInputUnmarshaler("MergeVillagesInput", ec.unmarshalInputMergeVillagesInput),
+			graphql.NewInputUnmarshaler("MoveVillageInput", ec.unmarshalInputMoveVillageInput),
+			graphql.NewInputUnmarshaler("NewVillageInput", ec.unmarshalInputNewVillageInput),
 			graphql.NewInputUnmarshaler("OpenReviewInput", ec.unmarshalInputOpenReviewInput),
 			graphql.NewInputUnmarshaler("ProposeReviewActionInput", ec.unmarshalInputProposeReviewActionInput),
 			graphql.NewInputUnmarshaler("RecordActivityInput", ec.unmarshalInputRecordActivityInput),
@@ -5967,6 +6572,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("RecordRecheckInput", ec.unmarshalInputRecordRecheckInput),
 			graphql.NewInputUnmarshaler("RecordReviewCheckInput", ec.unmarshalInputRecordReviewCheckInput),
 			graphql.NewInputUnmarshaler("RecordSurveyInput", ec.unmarshalInputRecordSurveyInput),
+			graphql.NewInputUnmarshaler("RenameVillageInput", ec.unmarshalInputRenameVillageInput),
 			graphql.NewInputUnmarshaler("RequestEvidenceUploadInput", ec.unmarshalInputRequestEvidenceUploadInput),
 			graphql.NewInputUnmarshaler("ReviewFindingInput", ec.unmarshalInputReviewFindingInput),
 			graphql.NewInputUnmarshaler("ReviewResultFilter", ec.unmarshalInputReviewResultFilter),
@@ -5975,6 +6581,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("SetHouseholdVolunteerInput", ec.unmarshalInputSetHouseholdVolunteerInput),
 			graphql.NewInputUnmarshaler("SetLawsuitsInput", ec.unmarshalInputSetLawsuitsInput),
 			graphql.NewInputUnmarshaler("SetWebhookActiveInput", ec.unmarshalInputSetWebhookActiveInput),
+			graphql.NewInputUnmarshaler("SplitVillageInput", ec.unmarshalInputSplitVillageInput),
 			graphql.NewInputUnmarshaler("UpdateActivityInput", ec.unmarshalInputUpdateActivityInput),
 			graphql.NewInputUnmarshaler("UpdateHouseholdInput", ec.unmarshalInputUpdateHouseholdInput),
 			graphql.NewInputUnmarshaler("UpdateIncidentInput", ec.unmarshalInputUpdateIncidentInput),
@@ -6224,6 +6831,8 @@ enum Permission {
   PROPOSE_REVIEW
   """办理复核：审定建议、现场检查、整改、评估排名、抽查、确认（按阶段限定角色）。Work the review: decide proposals, on-site checks, rectification, evaluation and ranking, sampling, confirmation (the stage decides which role)."""
   MANAGE_REVIEW
+  """登记区划调整（更名、合并、拆分、调整隶属）（区县及以上，跨区县调整需市级）。Record division adjustments: rename, merge, split, move (district bureau and above; a move across districts needs the city)."""
+  ADJUST_DIVISIONS
 }
 
 """角色。A role."""
@@ -6346,6 +6955,8 @@ input VillageFilter {
   batch: Int
   """名称包含。Name contains."""
   nameContains: String
+  """包括已撤并（合并、拆分后不再存在）的村(社区)。Include villages merged away or split up (kept as history)."""
+  includeDissolved: Boolean = false
 }
 
 """村(社区)。A village or community."""
@@ -6428,7 +7039,7 @@ type Title implements Node {
 type TitleEvent {
   """记录时间。When it was recorded."""
   at: DateTime!
-  """授予（AWARDED）或状态变更（STATUS_CHANGED）。AWARDED or STATUS_CHANGED."""
+  """授予（AWARDED）、状态变更（STATUS_CHANGED）或区划调整适用规则（DIVISION_RULING）。AWARDED, STATUS_CHANGED or DIVISION_RULING (a rule C1-C3 applied by a division adjustment)."""
   action: String!
   """原状态。Status before."""
   fromStatus: TitleStatus
@@ -7066,6 +7677,297 @@ extend type Evidence {
 extend type Token {
   """本令牌的审计记录（签发、吊销），新的在前（first 不超过 100）；无 READ_AUDIT 权限时为空列表。Audit entries of this token (issued, revoked), newest first (first at most 100); an empty list without READ_AUDIT."""
   auditHistory(first: Int = 20): [AuditEntry!]!
+}
+`, BuiltIn: false},
+	{Name: "../schema/division.graphqls", Input: `"""区划调整类型。Kind of a division adjustment (区划调整)."""
+enum DivisionKind {
+  """更名。Rename."""
+  RENAME
+  """合并（被并入的村(社区)撤并）。Merge (the villages merged in are dissolved)."""
+  MERGE
+  """拆分。Split."""
+  SPLIT
+  """调整隶属（到另一镇(街道)或区县，换新代码）。Move to another town or district, under a new code."""
+  MOVE
+}
+
+"""一次区划调整中某个村(社区)的角色。The part a village played in an adjustment."""
+enum DivisionRole {
+  """被更名。Renamed."""
+  RENAMED
+  """被并入（撤并）。Merged into the target (dissolved)."""
+  SOURCE
+  """合并后的村(社区)。The village the others merged into."""
+  TARGET
+  """被拆分。Split up."""
+  SPLIT_SOURCE
+  """拆分新设。Created by a split."""
+  CREATED
+  """调整隶属。Moved."""
+  MOVED
+}
+
+"""一次区划调整（记录、批准文件及对称号适用的规则）。A division adjustment: what changed, the approving document, and the rules applied to titles."""
+type DivisionChange implements Node {
+  """全局 ID。Global ID."""
+  id: ID!
+  """类型。Kind."""
+  kind: DivisionKind!
+  """生效日期。Date from which it holds."""
+  effectiveOn: Date!
+  """批准文件。The document approving it."""
+  decisionDocument: String!
+  """说明。Note."""
+  note: String!
+  """涉及的村(社区)：调整前后的代码、名称、所属镇(街道)。The villages involved, before and after."""
+  regions: [DivisionChangeRegion!]!
+  """对称号适用的规则（C1-C3）。Rules C1-C3 applied to titles."""
+  rulings: [TitleRuling!]!
+  """登记人。Recorded by."""
+  actorName: String!
+  """登记时间。Recorded at."""
+  at: DateTime!
+}
+
+"""调整涉及的一个村(社区)。One village in an adjustment."""
+type DivisionChangeRegion {
+  """当前的行政区节点（在数据范围外时为空）。The region as it is now (null when outside your scope)."""
+  region: Region
+  """角色。Its part."""
+  role: DivisionRole!
+  """调整前代码（新设的为空）。Code before (null for a created village)."""
+  codeBefore: String
+  """调整前名称。Name before."""
+  nameBefore: String
+  """调整前所属镇(街道)代码。Town code before."""
+  townCodeBefore: String
+  """调整后代码。Code after."""
+  codeAfter: String!
+  """调整后名称。Name after."""
+  nameAfter: String!
+  """调整后所属镇(街道)代码。Town code after."""
+  townCodeAfter: String!
+  """是否因此撤并（不再存在）。Whether it ceased to exist."""
+  dissolved: Boolean!
+  """所辖范围是否发生较大变化。Whether its territory changed substantially."""
+  territoryChanged: Boolean!
+}
+
+"""区划调整对称号适用的规则（C1 保留、C2 注销、C3 由新区县复核），在当年复核中生效。A rule C1-C3 applied to a title by an adjustment; the year's review acts on it (C2: cancel)."""
+type TitleRuling {
+  """规则。The rule (C1, C2 or C3)."""
+  rule: ReviewStandard!
+  """称号。The title."""
+  title: Title!
+  """生效日期。Effective date of the adjustment."""
+  effectiveOn: Date!
+  """中文说明。Explanation in Chinese."""
+  note: String!
+  """英文说明。Explanation in English."""
+  noteEn: String!
+  """已由哪次复核处理（未处理为空）。The review that decided it (null while pending)."""
+  review: Review
+  """所依据的区划调整。The adjustment."""
+  change: DivisionChange
+}
+
+"""行政区在某一时期的样子（名称、代码、隶属）。A region as it was between two dates: code, name, parent."""
+type RegionVersion {
+  """起始日期（为空：平台记录之前即已如此）。First day (null: since before the platform's records)."""
+  validFrom: Date
+  """截止日期（不含；为空：至今有效）。Day it stopped holding (exclusive; null: still holds)."""
+  validTo: Date
+  """当时的代码。Code then."""
+  code: DivisionCode!
+  """当时的名称。Name then."""
+  name: String!
+  """层级。Level."""
+  level: RegionLevel!
+  """村或社区。Village or community."""
+  kind: VillageKind
+  """当时上级的代码（在数据范围外时为空）。Parent's code then (null when outside your scope)."""
+  parentCode: String
+  """当时上级的名称。Parent's name then."""
+  parentName: String
+  """该行政区现在的节点（在数据范围外时为空）。The region as it is now (null when outside your scope)."""
+  region: Region
+  """开启这一时期的区划调整（为空：导入或更正）。The adjustment that began this version (null: an import or correction)."""
+  openedBy: DivisionChange
+  """结束这一时期的区划调整。The adjustment that ended it."""
+  closedBy: DivisionChange
+}
+
+"""行政区历史版本的分页。A page of region versions."""
+type RegionVersionConnection {
+  """边。Edges."""
+  edges: [RegionVersionEdge!]!
+  """分页信息。Page info."""
+  pageInfo: PageInfo!
+  """总数。Total count."""
+  totalCount: Int!
+}
+
+"""一条边。An edge."""
+type RegionVersionEdge {
+  """游标。Cursor."""
+  cursor: String!
+  """节点。The version."""
+  node: RegionVersion!
+}
+
+"""区划调整的分页。A page of division adjustments."""
+type DivisionChangeConnection {
+  """边。Edges."""
+  edges: [DivisionChangeEdge!]!
+  """分页信息。Page info."""
+  pageInfo: PageInfo!
+  """总数。Total count."""
+  totalCount: Int!
+}
+
+"""一条边。An edge."""
+type DivisionChangeEdge {
+  """游标。Cursor."""
+  cursor: String!
+  """节点。The adjustment."""
+  node: DivisionChange!
+}
+
+extend type Region {
+  """设立日期（拆分新设的村(社区)；为空：平台记录之前已存在）。Established on (villages created by a split; null: existed before the records)."""
+  establishedOn: Date
+  """撤并日期（合并、拆分后不再存在；为空：仍存在）。Dissolved on (merged away or split up; null: still exists)."""
+  dissolvedOn: Date
+  """并入的村(社区)。The village it was merged into."""
+  successor: Region
+  """历次名称、代码、隶属（按时间）。Every version: names, codes, parents, in order."""
+  history: [RegionVersion!]!
+  """某日的样子（当日不存在则为空）。The region as it was on a date (null when it did not exist then)."""
+  asOf(date: Date!): RegionVersion
+  """某日辖区内的村(社区)，按当时的代码。The villages under this region on a date, as they were then, by their code then."""
+  villagesAsOf(date: Date!, first: Int = 20, after: String): RegionVersionConnection!
+  """涉及本行政区的区划调整。Division adjustments involving this region."""
+  divisionChanges: [DivisionChange!]!
+}
+
+extend type Village {
+  """撤并日期（为空：仍存在）。Dissolved on (null: still exists)."""
+  dissolvedOn: Date
+  """并入的村(社区)。The village it was merged into."""
+  successor: Village
+  """历次名称、代码、隶属。Every version: names, codes, parents."""
+  history: [RegionVersion!]!
+  """涉及本村(社区)的区划调整。Division adjustments involving this village."""
+  divisionChanges: [DivisionChange!]!
+}
+
+extend type Title {
+  """区划调整对本称号适用的规则。Rules C1-C3 division adjustments applied to this title."""
+  divisionRulings: [TitleRuling!]!
+}
+
+extend type Query {
+  """某日持有该代码的行政区（代码可能因调整而变）。The region that held a code on a date (codes change with adjustments)."""
+  regionAsOf(code: DivisionCode!, date: Date!): RegionVersion
+  """区域内的区划调整，最新在前。Division adjustments in an area, newest first."""
+  divisionChanges(areaCode: DivisionCode!, first: Int = 20, after: String): DivisionChangeConnection!
+}
+
+"""区划调整的共同字段。Common fields of an adjustment."""
+input DivisionInput {
+  """生效日期（不晚于今天）。Effective date (not after today)."""
+  effectiveOn: Date!
+  """批准文件。The document approving it."""
+  decisionDocument: String!
+  """说明。Note."""
+  note: String
+}
+
+"""村(社区)更名。按 C2，原名称不再保留的称号在当年复核中注销。Rename a village; under C2 its title is cancelled at the year's review."""
+input RenameVillageInput {
+  """调整。The adjustment."""
+  division: DivisionInput!
+  """村(社区)代码。The village's code."""
+  villageCode: DivisionCode!
+  """新名称。New name."""
+  name: String!
+}
+
+"""村(社区)合并。Merge villages into one."""
+input MergeVillagesInput {
+  """调整。The adjustment."""
+  division: DivisionInput!
+  """被并入（撤并）的村(社区)代码。Codes of the villages merged in (dissolved)."""
+  sourceCodes: [DivisionCode!]!
+  """合并后的村(社区)代码。Code of the village they merge into."""
+  targetCode: DivisionCode!
+  """合并后的新名称（不填：沿用）。A new name for the merged village (omit: keeps its name)."""
+  newName: String
+  """合并后村(社区)所辖范围是否发生较大变化（是：按 C2 注销其称号）。Whether the merged village's territory changed substantially (yes: C2, cancel its title)."""
+  territoryChanged: Boolean!
+}
+
+"""拆分出的新村(社区)。A village created by a split."""
+input NewVillageInput {
+  """12 位代码。12-digit code."""
+  code: DivisionCode!
+  """名称。Name."""
+  name: String!
+  """村或社区（不填：同原村）。Village or community (omit: as the source)."""
+  kind: VillageKind
+  """所属镇(街道)代码（不填：同原村）。Town code (omit: the source's town)."""
+  townCode: DivisionCode
+}
+
+"""村(社区)拆分。Split a village."""
+input SplitVillageInput {
+  """调整。The adjustment."""
+  division: DivisionInput!
+  """被拆分的村(社区)代码。The village split."""
+  villageCode: DivisionCode!
+  """拆分出的新村(社区)。The villages created."""
+  parts: [NewVillageInput!]!
+  """原村(社区)是否继续存在。Whether the village continues to exist."""
+  sourceContinues: Boolean!
+  """继续存在时，所辖范围是否发生较大变化。When it continues: whether its territory changed substantially."""
+  territoryChanged: Boolean!
+}
+
+"""调整隶属（到另一镇(街道)或区县）。Move a village to another town or district."""
+input MoveVillageInput {
+  """调整。The adjustment."""
+  division: DivisionInput!
+  """村(社区)代码。The village's code."""
+  villageCode: DivisionCode!
+  """新所属镇(街道)代码。The town it moves to."""
+  townCode: DivisionCode!
+  """新代码（以新镇(街道)代码开头）。Its new code (starting with the new town's code)."""
+  newCode: DivisionCode!
+  """新名称（不填：沿用）。A new name (omit: keeps its name)."""
+  newName: String
+  """所辖范围是否发生较大变化。Whether its territory changed substantially."""
+  territoryChanged: Boolean!
+}
+
+"""区划调整的结果。Result of an adjustment."""
+type DivisionChangePayload {
+  """登记的区划调整。The adjustment recorded."""
+  change: DivisionChange
+  """对称号适用的规则。Rules applied to titles."""
+  rulings: [TitleRuling!]!
+  """错误。Errors."""
+  userErrors: [UserError!]!
+}
+
+extend type Mutation {
+  """村(社区)更名（C2）。Rename a village (C2)."""
+  renameVillage(input: RenameVillageInput!): DivisionChangePayload! @can(permission: ADJUST_DIVISIONS)
+  """村(社区)合并（被并入的撤并，C2；合并后的按名称和范围 C1 或 C2）。Merge villages (those merged in: C2; the merged village: C1 or C2)."""
+  mergeVillages(input: MergeVillagesInput!): DivisionChangePayload! @can(permission: ADJUST_DIVISIONS)
+  """村(社区)拆分。Split a village."""
+  splitVillage(input: SplitVillageInput!): DivisionChangePayload! @can(permission: ADJUST_DIVISIONS)
+  """调整隶属（跨区县的 C3：由新区县复核）。Move a village (across districts: C3, the new district reviews it)."""
+  moveVillage(input: MoveVillageInput!): DivisionChangePayload! @can(permission: ADJUST_DIVISIONS)
 }
 `, BuiltIn: false},
 	{Name: "../schema/metrics.graphqls", Input: `"""指标状态。Status of a metric."""
@@ -8611,7 +9513,7 @@ type StandardResult {
   standard: ReviewStandard!
   """结果。Outcome."""
   result: StandardOutcome!
-  """依据来源：metric、households、finding、rectified、proposal。Sources: metric, households, finding, rectified, proposal."""
+  """依据来源：metric、households、finding、rectified、proposal、division（区划调整）。Sources: metric, households, finding, rectified, proposal, division (a division adjustment)."""
   sources: [String!]!
   """中文说明。Explanation in Chinese."""
   note: String!
@@ -9271,6 +10173,90 @@ func (ec *executionContext) childFields_DeleteRecordPayload(ctx context.Context,
 		return ec.fieldContext_DeleteRecordPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DeleteRecordPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_DivisionChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_DivisionChange_id(ctx, field)
+	case "kind":
+		return ec.fieldContext_DivisionChange_kind(ctx, field)
+	case "effectiveOn":
+		return ec.fieldContext_DivisionChange_effectiveOn(ctx, field)
+	case "decisionDocument":
+		return ec.fieldContext_DivisionChange_decisionDocument(ctx, field)
+	case "note":
+		return ec.fieldContext_DivisionChange_note(ctx, field)
+	case "regions":
+		return ec.fieldContext_DivisionChange_regions(ctx, field)
+	case "rulings":
+		return ec.fieldContext_DivisionChange_rulings(ctx, field)
+	case "actorName":
+		return ec.fieldContext_DivisionChange_actorName(ctx, field)
+	case "at":
+		return ec.fieldContext_DivisionChange_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DivisionChange", field.Name)
+}
+
+func (ec *executionContext) childFields_DivisionChangeConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_DivisionChangeConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_DivisionChangeConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_DivisionChangeConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DivisionChangeConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_DivisionChangeEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_DivisionChangeEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_DivisionChangeEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DivisionChangeEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_DivisionChangePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "change":
+		return ec.fieldContext_DivisionChangePayload_change(ctx, field)
+	case "rulings":
+		return ec.fieldContext_DivisionChangePayload_rulings(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_DivisionChangePayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DivisionChangePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_DivisionChangeRegion(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "region":
+		return ec.fieldContext_DivisionChangeRegion_region(ctx, field)
+	case "role":
+		return ec.fieldContext_DivisionChangeRegion_role(ctx, field)
+	case "codeBefore":
+		return ec.fieldContext_DivisionChangeRegion_codeBefore(ctx, field)
+	case "nameBefore":
+		return ec.fieldContext_DivisionChangeRegion_nameBefore(ctx, field)
+	case "townCodeBefore":
+		return ec.fieldContext_DivisionChangeRegion_townCodeBefore(ctx, field)
+	case "codeAfter":
+		return ec.fieldContext_DivisionChangeRegion_codeAfter(ctx, field)
+	case "nameAfter":
+		return ec.fieldContext_DivisionChangeRegion_nameAfter(ctx, field)
+	case "townCodeAfter":
+		return ec.fieldContext_DivisionChangeRegion_townCodeAfter(ctx, field)
+	case "dissolved":
+		return ec.fieldContext_DivisionChangeRegion_dissolved(ctx, field)
+	case "territoryChanged":
+		return ec.fieldContext_DivisionChangeRegion_territoryChanged(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DivisionChangeRegion", field.Name)
 }
 
 func (ec *executionContext) childFields_DutyProgress(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -10011,6 +10997,20 @@ func (ec *executionContext) childFields_Region(ctx context.Context, field graphq
 		return ec.fieldContext_Region_villages(ctx, field)
 	case "dutyStatus":
 		return ec.fieldContext_Region_dutyStatus(ctx, field)
+	case "establishedOn":
+		return ec.fieldContext_Region_establishedOn(ctx, field)
+	case "dissolvedOn":
+		return ec.fieldContext_Region_dissolvedOn(ctx, field)
+	case "successor":
+		return ec.fieldContext_Region_successor(ctx, field)
+	case "history":
+		return ec.fieldContext_Region_history(ctx, field)
+	case "asOf":
+		return ec.fieldContext_Region_asOf(ctx, field)
+	case "villagesAsOf":
+		return ec.fieldContext_Region_villagesAsOf(ctx, field)
+	case "divisionChanges":
+		return ec.fieldContext_Region_divisionChanges(ctx, field)
 	case "metrics":
 		return ec.fieldContext_Region_metrics(ctx, field)
 	case "metricBreakdown":
@@ -10053,6 +11053,56 @@ func (ec *executionContext) childFields_RegionEdge(ctx context.Context, field gr
 		return ec.fieldContext_RegionEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RegionEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_RegionVersion(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "validFrom":
+		return ec.fieldContext_RegionVersion_validFrom(ctx, field)
+	case "validTo":
+		return ec.fieldContext_RegionVersion_validTo(ctx, field)
+	case "code":
+		return ec.fieldContext_RegionVersion_code(ctx, field)
+	case "name":
+		return ec.fieldContext_RegionVersion_name(ctx, field)
+	case "level":
+		return ec.fieldContext_RegionVersion_level(ctx, field)
+	case "kind":
+		return ec.fieldContext_RegionVersion_kind(ctx, field)
+	case "parentCode":
+		return ec.fieldContext_RegionVersion_parentCode(ctx, field)
+	case "parentName":
+		return ec.fieldContext_RegionVersion_parentName(ctx, field)
+	case "region":
+		return ec.fieldContext_RegionVersion_region(ctx, field)
+	case "openedBy":
+		return ec.fieldContext_RegionVersion_openedBy(ctx, field)
+	case "closedBy":
+		return ec.fieldContext_RegionVersion_closedBy(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RegionVersion", field.Name)
+}
+
+func (ec *executionContext) childFields_RegionVersionConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_RegionVersionConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_RegionVersionConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_RegionVersionConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RegionVersionConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_RegionVersionEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_RegionVersionEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_RegionVersionEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RegionVersionEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_RequestEvidenceUploadPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -10535,6 +11585,8 @@ func (ec *executionContext) childFields_Title(ctx context.Context, field graphql
 		return ec.fieldContext_Title_history(ctx, field)
 	case "auditHistory":
 		return ec.fieldContext_Title_auditHistory(ctx, field)
+	case "divisionRulings":
+		return ec.fieldContext_Title_divisionRulings(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Title", field.Name)
 }
@@ -10569,6 +11621,26 @@ func (ec *executionContext) childFields_TitlePayload(ctx context.Context, field 
 		return ec.fieldContext_TitlePayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TitlePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_TitleRuling(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "rule":
+		return ec.fieldContext_TitleRuling_rule(ctx, field)
+	case "title":
+		return ec.fieldContext_TitleRuling_title(ctx, field)
+	case "effectiveOn":
+		return ec.fieldContext_TitleRuling_effectiveOn(ctx, field)
+	case "note":
+		return ec.fieldContext_TitleRuling_note(ctx, field)
+	case "noteEn":
+		return ec.fieldContext_TitleRuling_noteEn(ctx, field)
+	case "review":
+		return ec.fieldContext_TitleRuling_review(ctx, field)
+	case "change":
+		return ec.fieldContext_TitleRuling_change(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TitleRuling", field.Name)
 }
 
 func (ec *executionContext) childFields_Token(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -10669,6 +11741,14 @@ func (ec *executionContext) childFields_Village(ctx context.Context, field graph
 		return ec.fieldContext_Village_villagerGroups(ctx, field)
 	case "auditHistory":
 		return ec.fieldContext_Village_auditHistory(ctx, field)
+	case "dissolvedOn":
+		return ec.fieldContext_Village_dissolvedOn(ctx, field)
+	case "successor":
+		return ec.fieldContext_Village_successor(ctx, field)
+	case "history":
+		return ec.fieldContext_Village_history(ctx, field)
+	case "divisionChanges":
+		return ec.fieldContext_Village_divisionChanges(ctx, field)
 	case "households":
 		return ec.fieldContext_Village_households(ctx, field)
 	case "legalSavvyPersons":
@@ -11357,6 +12437,34 @@ func (ec *executionContext) field_Mutation_issueRectification_args(ctx context.C
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_mergeVillages_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.MergeVillagesInput, error) {
+			return ec.unmarshalNMergeVillagesInput2githubᚗcomᚋlawvillageᚋlawvillageᚋgraphᚋmodelᚐMergeVillagesInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_moveVillage_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.MoveVillageInput, error) {
+			return ec.unmarshalNMoveVillageInput2githubᚗcomᚋlawvillageᚋlawvillageᚋgraphᚋmodelᚐMoveVillageInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_openReview_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -11483,6 +12591,20 @@ func (ec *executionContext) field_Mutation_removeCultureCarrier_args(ctx context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_renameVillage_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RenameVillageInput, error) {
+			return ec.unmarshalNRenameVillageInput2githubᚗcomᚋlawvillageᚋlawvillageᚋgraphᚋmodelᚐRenameVillageInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_requestEvidenceUpload_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -11559,6 +12681,20 @@ func (ec *executionContext) field_Mutation_setWebhookActive_args(ctx context.Con
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.SetWebhookActiveInput, error) {
 			return ec.unmarshalNSetWebhookActiveInput2githubᚗcomᚋlawvillageᚋlawvillageᚋgraphᚋmodelᚐSetWebhookActiveInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_splitVillage_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SplitVillageInput, error) {
+			return ec.unmarshalNSplitVillageInput2githubᚗcomᚋlawvillageᚋlawvillageᚋgraphᚋmodelᚐSplitVillageInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -11751,6 +12887,36 @@ func (ec *executionContext) field_Query_auditLog_args(ctx context.Context, rawAr
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_divisionChanges_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "areaCode",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNDivisionCode2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["areaCode"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_jobRuns_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -11798,6 +12964,28 @@ func (ec *executionContext) field_Query_nodes_args(ctx context.Context, rawArgs 
 		return nil, err
 	}
 	args["ids"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_regionAsOf_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "code",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNDivisionCode2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["code"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "date",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNDate2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["date"] = arg1
 	return args, nil
 }
 
@@ -11892,6 +13080,20 @@ func (ec *executionContext) field_Region_alerts_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Region_asOf_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "date",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNDate2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["date"] = arg0
 	return args, nil
 }
 
@@ -12076,6 +13278,36 @@ func (ec *executionContext) field_Region_reviews_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["year"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Region_villagesAsOf_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "date",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNDate2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["date"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
 	return args, nil
 }
 
@@ -15000,6 +16232,708 @@ func (ec *executionContext) fieldContext_DeleteRecordPayload_userErrors(_ contex
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _DivisionChange_id(ctx context.Context, field graphql.CollectedField, obj *core.DivisionChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DivisionChange_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.DivisionChange().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DivisionChange_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DivisionChange", field, true, true, "ID")
+}
+
+func (ec *executionContext) _DivisionChange_kind(ctx context.Context, field graphql.CollectedField, obj *core.DivisionChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DivisionChange_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v core.DivisionKind) graphql.Marshaler {
+			return ec.marshalNDivisionKind2githubᚗcomᚋlawvillageᚋlawvillageᚋinternalᚋcoreᚐDivisionKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DivisionChange_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DivisionChange", field, false, false, "DivisionKind")
+}
+
+func (ec *executionContext) _DivisionChange_effectiveOn(ctx context.Context, field graphql.CollectedField, obj *core.DivisionChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DivisionChange_effectiveOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EffectiveOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DivisionChange_effectiveOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DivisionChange", field, false, false, "Date")
+}
+
+func (ec *executionContext) _DivisionChange_decisionDocument(ctx context.Context, field graphql.CollectedField, obj *core.DivisionChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DivisionChange_decisionDocument(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DecisionDocument, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DivisionChange_decisionDocument(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DivisionChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _DivisionChange_note(ctx context.Context, field graphql.CollectedField, obj *core.DivisionChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DivisionChange_note(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Note, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DivisionChange_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DivisionChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _DivisionChange_regions(ctx context.Context, field graphql.CollectedField, obj *core.DivisionChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DivisionChange_regions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.DivisionChange().Regions(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*core.DivisionRegion) graphql.Marshaler {
+			return ec.marshalNDivisionChangeRegion2ᚕᚖgithubᚗcomᚋlawvillageᚋlawvillageᚋinternalᚋcoreᚐDivisionRegionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DivisionChange_regions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DivisionChange",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DivisionChangeRegion(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DivisionChange_rulings(ctx context.Context, field graphql.CollectedField, obj *core.DivisionChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DivisionChange_rulings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.DivisionChange().Rulings(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*core.TitleRuling) graphql.Marshaler {
+			return ec.marshalNTitleRuling2ᚕᚖgithubᚗcomᚋlawvillageᚋlawvillageᚋinternalᚋcoreᚐTitleRulingᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DivisionChange_rulings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DivisionChange",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TitleRuling(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DivisionChange_actorName(ctx context.Context, field graphql.CollectedField, obj *core.DivisionChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DivisionChange_actorName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ActorName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DivisionChange_actorName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DivisionChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _DivisionChange_at(ctx context.Context, field graphql.CollectedField, obj *core.DivisionChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DivisionChange_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DivisionChange_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DivisionChange", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _DivisionChangeConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.DivisionChangeConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DivisionChangeConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.DivisionChangeEdge) graphql.Marshaler {
+			return ec.marshalNDivisionChangeEdge2ᚕᚖgithubᚗcomᚋlawvillageᚋlawvillageᚋgraphᚋmodelᚐDivisionChangeEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DivisionChangeConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DivisionChangeConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DivisionChangeEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DivisionChangeConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.DivisionChangeConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DivisionChangeConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋlawvillageᚋlawvillageᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DivisionChangeConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DivisionChangeConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DivisionChangeConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.DivisionChangeConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DivisionChangeConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DivisionChangeConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DivisionChangeConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DivisionChangeEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.DivisionChangeEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DivisionChangeEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DivisionChangeEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DivisionChangeEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _DivisionChangeEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.DivisionChangeEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DivisionChangeEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *core.DivisionChange) graphql.Marshaler {
+			return ec.marshalNDivisionChange2ᚖgithubᚗcomᚋlawvillageᚋlawvillageᚋinternalᚋcoreᚐDivisionChange(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DivisionChangeEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DivisionChangeEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DivisionChange(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DivisionChangePayload_change(ctx context.Context, field graphql.CollectedField, obj *model.DivisionChangePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DivisionChangePayload_change(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Change, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *core.DivisionChange) graphql.Marshaler {
+			return ec.marshalODivisionChange2ᚖgithubᚗcomᚋlawvillageᚋlawvillageᚋinternalᚋcoreᚐDivisionChange(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DivisionChangePayload_change(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DivisionChangePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DivisionChange(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DivisionChangePayload_rulings(ctx context.Context, field graphql.CollectedField, obj *model.DivisionChangePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DivisionChangePayload_rulings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rulings, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*core.TitleRuling) graphql.Marshaler {
+			return ec.marshalNTitleRuling2ᚕᚖgithubᚗcomᚋlawvillageᚋlawvillageᚋinternalᚋcoreᚐTitleRulingᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DivisionChangePayload_rulings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DivisionChangePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TitleRuling(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DivisionChangePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.DivisionChangePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DivisionChangePayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋlawvillageᚋlawvillageᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DivisionChangePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DivisionChangePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DivisionChangeRegion_region(ctx context.Context, field graphql.CollectedField, obj *core.DivisionRegion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DivisionChangeRegion_region(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.DivisionChangeRegion().Region(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *core.Region) graphql.Marshaler {
+			return ec.marshalORegion2ᚖgithubᚗcomᚋlawvillageᚋlawvillageᚋinternalᚋcoreᚐRegion(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DivisionChangeRegion_region(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DivisionChangeRegion",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Region(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DivisionChangeRegion_role(ctx context.Context, field graphql.CollectedField, obj *core.DivisionRegion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DivisionChangeRegion_role(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.DivisionChangeRegion().Role(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.DivisionRole) graphql.Marshaler {
+			return ec.marshalNDivisionRole2githubᚗcomᚋlawvillageᚋlawvillageᚋgraphᚋmodelᚐDivisionRole(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DivisionChangeRegion_role(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DivisionChangeRegion", field, true, true, "DivisionRole")
+}
+
+func (ec *executionContext) _DivisionChangeRegion_codeBefore(ctx context.Context, field graphql.CollectedField, obj *core.DivisionRegion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DivisionChangeRegion_codeBefore(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.DivisionChangeRegion().CodeBefore(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DivisionChangeRegion_codeBefore(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DivisionChangeRegion", field, true, true, "String")
+}
+
+func (ec *executionContext) _DivisionChangeRegion_nameBefore(ctx context.Context, field graphql.CollectedField, obj *core.DivisionRegion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DivisionChangeRegion_nameBefore(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.DivisionChangeRegion().NameBefore(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DivisionChangeRegion_nameBefore(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DivisionChangeRegion", field, true, true, "String")
+}
+
+func (ec *executionContext) _DivisionChangeRegion_townCodeBefore(ctx context.Context, field graphql.CollectedField, obj *core.DivisionRegion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DivisionChangeRegion_townCodeBefore(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.DivisionChangeRegion().TownCodeBefore(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DivisionChangeRegion_townCodeBefore(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DivisionChangeRegion", field, true, true, "String")
+}
+
+func (ec *executionContext) _DivisionChangeRegion_codeAfter(ctx context.Context, field graphql.CollectedField, obj *core.DivisionRegion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DivisionChangeRegion_codeAfter(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CodeAfter, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DivisionChangeRegion_codeAfter(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DivisionChangeRegion", field, false, false, "String")
+}
+
+func (ec *executionContext) _DivisionChangeRegion_nameAfter(ctx context.Context, field graphql.CollectedField, obj *core.DivisionRegion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DivisionChangeRegion_nameAfter(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NameAfter, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DivisionChangeRegion_nameAfter(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DivisionChangeRegion", field, false, false, "String")
+}
+
+func (ec *executionContext) _DivisionChangeRegion_townCodeAfter(ctx context.Context, field graphql.CollectedField, obj *core.DivisionRegion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DivisionChangeRegion_townCodeAfter(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ParentAfter, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DivisionChangeRegion_townCodeAfter(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DivisionChangeRegion", field, false, false, "String")
+}
+
+func (ec *executionContext) _DivisionChangeRegion_dissolved(ctx context.Context, field graphql.CollectedField, obj *core.DivisionRegion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DivisionChangeRegion_dissolved(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Dissolved, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DivisionChangeRegion_dissolved(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DivisionChangeRegion", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _DivisionChangeRegion_territoryChanged(ctx context.Context, field graphql.CollectedField, obj *core.DivisionRegion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DivisionChangeRegion_territoryChanged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TerritoryChanged, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DivisionChangeRegion_territoryChanged(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DivisionChangeRegion", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _DutyProgress_done(ctx context.Context, field graphql.CollectedField, obj *model.DutyProgress) (ret graphql.Marshaler) {
@@ -21256,6 +23190,254 @@ func (ec *executionContext) fieldContext_Mutation_revokeToken(ctx context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_renameVillage(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_renameVillage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RenameVillage(ctx, fc.Args["input"].(model.RenameVillageInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2githubᚗcomᚋlawvillageᚋlawvillageᚋinternalᚋcoreᚐPermission(ctx, "ADJUST_DIVISIONS")
+				if err != nil {
+					var zeroVal *model.DivisionChangePayload
+					return zeroVal, err
+				}
+				if ec.Directives.Can == nil {
+					var zeroVal *model.DivisionChangePayload
+					return zeroVal, errors.New("directive can is not implemented")
+				}
+				return ec.Directives.Can(ctx, nil, directive0, permission)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DivisionChangePayload) graphql.Marshaler {
+			return ec.marshalNDivisionChangePayload2ᚖgithubᚗcomᚋlawvillageᚋlawvillageᚋgraphᚋmodelᚐDivisionChangePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_renameVillage(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DivisionChangePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_renameVillage_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_mergeVillages(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_mergeVillages(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().MergeVillages(ctx, fc.Args["input"].(model.MergeVillagesInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2githubᚗcomᚋlawvillageᚋlawvillageᚋinternalᚋcoreᚐPermission(ctx, "ADJUST_DIVISIONS")
+				if err != nil {
+					var zeroVal *model.DivisionChangePayload
+					return zeroVal, err
+				}
+				if ec.Directives.Can == nil {
+					var zeroVal *model.DivisionChangePayload
+					return zeroVal, errors.New("directive can is not implemented")
+				}
+				return ec.Directives.Can(ctx, nil, directive0, permission)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DivisionChangePayload) graphql.Marshaler {
+			return ec.marshalNDivisionChangePayload2ᚖgithubᚗcomᚋlawvillageᚋlawvillageᚋgraphᚋmodelᚐDivisionChangePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_mergeVillages(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DivisionChangePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_mergeVillages_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_splitVillage(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_splitVillage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SplitVillage(ctx, fc.Args["input"].(model.SplitVillageInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2githubᚗcomᚋlawvillageᚋlawvillageᚋinternalᚋcoreᚐPermission(ctx, "ADJUST_DIVISIONS")
+				if err != nil {
+					var zeroVal *model.DivisionChangePayload
+					return zeroVal, err
+				}
+				if ec.Directives.Can == nil {
+					var zeroVal *model.DivisionChangePayload
+					return zeroVal, errors.New("directive can is not implemented")
+				}
+				return ec.Directives.Can(ctx, nil, directive0, permission)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DivisionChangePayload) graphql.Marshaler {
+			return ec.marshalNDivisionChangePayload2ᚖgithubᚗcomᚋlawvillageᚋlawvillageᚋgraphᚋmodelᚐDivisionChangePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_splitVillage(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DivisionChangePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_splitVillage_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_moveVillage(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_moveVillage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().MoveVillage(ctx, fc.Args["input"].(model.MoveVillageInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2githubᚗcomᚋlawvillageᚋlawvillageᚋinternalᚋcoreᚐPermission(ctx, "ADJUST_DIVISIONS")
+				if err != nil {
+					var zeroVal *model.DivisionChangePayload
+					return zeroVal, err
+				}
+				if ec.Directives.Can == nil {
+					var zeroVal *model.DivisionChangePayload
+					return zeroVal, errors.New("directive can is not implemented")
+				}
+				return ec.Directives.Can(ctx, nil, directive0, permission)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DivisionChangePayload) graphql.Marshaler {
+			return ec.marshalNDivisionChangePayload2ᚖgithubᚗcomᚋlawvillageᚋlawvillageᚋgraphᚋmodelᚐDivisionChangePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_moveVillage(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DivisionChangePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_moveVillage_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_acknowledgeAlert(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -24312,6 +26494,94 @@ func (ec *executionContext) fieldContext_Query_auditLog(ctx context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_regionAsOf(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_regionAsOf(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().RegionAsOf(ctx, fc.Args["code"].(string), fc.Args["date"].(time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *core.RegionVersion) graphql.Marshaler {
+			return ec.marshalORegionVersion2ᚖgithubᚗcomᚋlawvillageᚋlawvillageᚋinternalᚋcoreᚐRegionVersion(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_regionAsOf(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RegionVersion(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_regionAsOf_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_divisionChanges(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_divisionChanges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().DivisionChanges(ctx, fc.Args["areaCode"].(string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DivisionChangeConnection) graphql.Marshaler {
+			return ec.marshalNDivisionChangeConnection2ᚖgithubᚗcomᚋlawvillageᚋlawvillageᚋgraphᚋmodelᚐDivisionChangeConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_divisionChanges(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DivisionChangeConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_divisionChanges_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_metricDefinitions(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -25285,6 +27555,236 @@ func (ec *executionContext) fieldContext_Region_dutyStatus(ctx context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _Region_establishedOn(ctx context.Context, field graphql.CollectedField, obj *core.Region) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Region_establishedOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Region().EstablishedOn(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Region_establishedOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Region", field, true, true, "Date")
+}
+
+func (ec *executionContext) _Region_dissolvedOn(ctx context.Context, field graphql.CollectedField, obj *core.Region) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Region_dissolvedOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Region().DissolvedOn(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Region_dissolvedOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Region", field, true, true, "Date")
+}
+
+func (ec *executionContext) _Region_successor(ctx context.Context, field graphql.CollectedField, obj *core.Region) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Region_successor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Region().Successor(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *core.Region) graphql.Marshaler {
+			return ec.marshalORegion2ᚖgithubᚗcomᚋlawvillageᚋlawvillageᚋinternalᚋcoreᚐRegion(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Region_successor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Region",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Region(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Region_history(ctx context.Context, field graphql.CollectedField, obj *core.Region) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Region_history(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Region().History(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*core.RegionVersion) graphql.Marshaler {
+			return ec.marshalNRegionVersion2ᚕᚖgithubᚗcomᚋlawvillageᚋlawvillageᚋinternalᚋcoreᚐRegionVersionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Region_history(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Region",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RegionVersion(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Region_asOf(ctx context.Context, field graphql.CollectedField, obj *core.Region) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Region_asOf(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Region().AsOf(ctx, obj, fc.Args["date"].(time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *core.RegionVersion) graphql.Marshaler {
+			return ec.marshalORegionVersion2ᚖgithubᚗcomᚋlawvillageᚋlawvillageᚋinternalᚋcoreᚐRegionVersion(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Region_asOf(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Region",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RegionVersion(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Region_asOf_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Region_villagesAsOf(ctx context.Context, field graphql.CollectedField, obj *core.Region) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Region_villagesAsOf(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Region().VillagesAsOf(ctx, obj, fc.Args["date"].(time.Time), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RegionVersionConnection) graphql.Marshaler {
+			return ec.marshalNRegionVersionConnection2ᚖgithubᚗcomᚋlawvillageᚋlawvillageᚋgraphᚋmodelᚐRegionVersionConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Region_villagesAsOf(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Region",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RegionVersionConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Region_villagesAsOf_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Region_divisionChanges(ctx context.Context, field graphql.CollectedField, obj *core.Region) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Region_divisionChanges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Region().DivisionChanges(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*core.DivisionChange) graphql.Marshaler {
+			return ec.marshalNDivisionChange2ᚕᚖgithubᚗcomᚋlawvillageᚋlawvillageᚋinternalᚋcoreᚐDivisionChangeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Region_divisionChanges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Region",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DivisionChange(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Region_metrics(ctx context.Context, field graphql.CollectedField, obj *core.Region) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -25812,6 +28312,428 @@ func (ec *executionContext) fieldContext_RegionEdge_node(_ context.Context, fiel
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Region(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RegionVersion_validFrom(ctx context.Context, field graphql.CollectedField, obj *core.RegionVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegionVersion_validFrom(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ValidFrom, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RegionVersion_validFrom(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RegionVersion", field, false, false, "Date")
+}
+
+func (ec *executionContext) _RegionVersion_validTo(ctx context.Context, field graphql.CollectedField, obj *core.RegionVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegionVersion_validTo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ValidTo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RegionVersion_validTo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RegionVersion", field, false, false, "Date")
+}
+
+func (ec *executionContext) _RegionVersion_code(ctx context.Context, field graphql.CollectedField, obj *core.RegionVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegionVersion_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNDivisionCode2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RegionVersion_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RegionVersion", field, false, false, "DivisionCode")
+}
+
+func (ec *executionContext) _RegionVersion_name(ctx context.Context, field graphql.CollectedField, obj *core.RegionVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegionVersion_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RegionVersion_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RegionVersion", field, false, false, "String")
+}
+
+func (ec *executionContext) _RegionVersion_level(ctx context.Context, field graphql.CollectedField, obj *core.RegionVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegionVersion_level(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Level, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v core.RegionLevel) graphql.Marshaler {
+			return ec.marshalNRegionLevel2githubᚗcomᚋlawvillageᚋlawvillageᚋinternalᚋcoreᚐRegionLevel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RegionVersion_level(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RegionVersion", field, false, false, "RegionLevel")
+}
+
+func (ec *executionContext) _RegionVersion_kind(ctx context.Context, field graphql.CollectedField, obj *core.RegionVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegionVersion_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *core.VillageKind) graphql.Marshaler {
+			return ec.marshalOVillageKind2ᚖgithubᚗcomᚋlawvillageᚋlawvillageᚋinternalᚋcoreᚐVillageKind(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RegionVersion_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RegionVersion", field, false, false, "VillageKind")
+}
+
+func (ec *executionContext) _RegionVersion_parentCode(ctx context.Context, field graphql.CollectedField, obj *core.RegionVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegionVersion_parentCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RegionVersion().ParentCode(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RegionVersion_parentCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RegionVersion", field, true, true, "String")
+}
+
+func (ec *executionContext) _RegionVersion_parentName(ctx context.Context, field graphql.CollectedField, obj *core.RegionVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegionVersion_parentName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RegionVersion().ParentName(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RegionVersion_parentName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RegionVersion", field, true, true, "String")
+}
+
+func (ec *executionContext) _RegionVersion_region(ctx context.Context, field graphql.CollectedField, obj *core.RegionVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegionVersion_region(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RegionVersion().Region(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *core.Region) graphql.Marshaler {
+			return ec.marshalORegion2ᚖgithubᚗcomᚋlawvillageᚋlawvillageᚋinternalᚋcoreᚐRegion(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RegionVersion_region(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RegionVersion",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Region(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RegionVersion_openedBy(ctx context.Context, field graphql.CollectedField, obj *core.RegionVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegionVersion_openedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RegionVersion().OpenedBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *core.DivisionChange) graphql.Marshaler {
+			return ec.marshalODivisionChange2ᚖgithubᚗcomᚋlawvillageᚋlawvillageᚋinternalᚋcoreᚐDivisionChange(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RegionVersion_openedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RegionVersion",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DivisionChange(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RegionVersion_closedBy(ctx context.Context, field graphql.CollectedField, obj *core.RegionVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegionVersion_closedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RegionVersion().ClosedBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *core.DivisionChange) graphql.Marshaler {
+			return ec.marshalODivisionChange2ᚖgithubᚗcomᚋlawvillageᚋlawvillageᚋinternalᚋcoreᚐDivisionChange(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RegionVersion_closedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RegionVersion",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DivisionChange(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RegionVersionConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.RegionVersionConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegionVersionConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.RegionVersionEdge) graphql.Marshaler {
+			return ec.marshalNRegionVersionEdge2ᚕᚖgithubᚗcomᚋlawvillageᚋlawvillageᚋgraphᚋmodelᚐRegionVersionEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RegionVersionConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RegionVersionConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RegionVersionEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RegionVersionConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.RegionVersionConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegionVersionConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋlawvillageᚋlawvillageᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RegionVersionConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RegionVersionConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RegionVersionConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.RegionVersionConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegionVersionConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RegionVersionConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RegionVersionConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RegionVersionEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.RegionVersionEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegionVersionEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RegionVersionEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RegionVersionEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _RegionVersionEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.RegionVersionEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegionVersionEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *core.RegionVersion) graphql.Marshaler {
+			return ec.marshalNRegionVersion2ᚖgithubᚗcomᚋlawvillageᚋlawvillageᚋinternalᚋcoreᚐRegionVersion(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RegionVersionEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RegionVersionEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RegionVersion(ctx, field)
 		},
 	}
 	return fc, nil
@@ -30176,6 +33098,38 @@ func (ec *executionContext) fieldContext_Title_auditHistory(ctx context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _Title_divisionRulings(ctx context.Context, field graphql.CollectedField, obj *core.Title) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Title_divisionRulings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Title().DivisionRulings(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*core.TitleRuling) graphql.Marshaler {
+			return ec.marshalNTitleRuling2ᚕᚖgithubᚗcomᚋlawvillageᚋlawvillageᚋinternalᚋcoreᚐTitleRulingᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Title_divisionRulings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Title",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TitleRuling(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _TitleEvent_at(ctx context.Context, field graphql.CollectedField, obj *core.TitleEvent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -30419,6 +33373,203 @@ func (ec *executionContext) fieldContext_TitlePayload_userErrors(_ context.Conte
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TitleRuling_rule(ctx context.Context, field graphql.CollectedField, obj *core.TitleRuling) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TitleRuling_rule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TitleRuling().Rule(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *core.Standard) graphql.Marshaler {
+			return ec.marshalNReviewStandard2ᚖgithubᚗcomᚋlawvillageᚋlawvillageᚋinternalᚋcoreᚐStandard(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TitleRuling_rule(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TitleRuling",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReviewStandard(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TitleRuling_title(ctx context.Context, field graphql.CollectedField, obj *core.TitleRuling) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TitleRuling_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TitleRuling().Title(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *core.Title) graphql.Marshaler {
+			return ec.marshalNTitle2ᚖgithubᚗcomᚋlawvillageᚋlawvillageᚋinternalᚋcoreᚐTitle(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TitleRuling_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TitleRuling",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Title(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TitleRuling_effectiveOn(ctx context.Context, field graphql.CollectedField, obj *core.TitleRuling) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TitleRuling_effectiveOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EffectiveOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TitleRuling_effectiveOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TitleRuling", field, false, false, "Date")
+}
+
+func (ec *executionContext) _TitleRuling_note(ctx context.Context, field graphql.CollectedField, obj *core.TitleRuling) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TitleRuling_note(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Note, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TitleRuling_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TitleRuling", field, false, false, "String")
+}
+
+func (ec *executionContext) _TitleRuling_noteEn(ctx context.Context, field graphql.CollectedField, obj *core.TitleRuling) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TitleRuling_noteEn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NoteEn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TitleRuling_noteEn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TitleRuling", field, false, false, "String")
+}
+
+func (ec *executionContext) _TitleRuling_review(ctx context.Context, field graphql.CollectedField, obj *core.TitleRuling) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TitleRuling_review(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TitleRuling().Review(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *core.Review) graphql.Marshaler {
+			return ec.marshalOReview2ᚖgithubᚗcomᚋlawvillageᚋlawvillageᚋinternalᚋcoreᚐReview(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TitleRuling_review(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TitleRuling",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Review(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TitleRuling_change(ctx context.Context, field graphql.CollectedField, obj *core.TitleRuling) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TitleRuling_change(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TitleRuling().Change(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *core.DivisionChange) graphql.Marshaler {
+			return ec.marshalODivisionChange2ᚖgithubᚗcomᚋlawvillageᚋlawvillageᚋinternalᚋcoreᚐDivisionChange(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TitleRuling_change(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TitleRuling",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DivisionChange(ctx, field)
 		},
 	}
 	return fc, nil
@@ -31443,6 +34594,125 @@ func (ec *executionContext) fieldContext_Village_auditHistory(ctx context.Contex
 	if fc.Args, err = ec.field_Village_auditHistory_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Village_dissolvedOn(ctx context.Context, field graphql.CollectedField, obj *core.Village) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Village_dissolvedOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Village().DissolvedOn(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Village_dissolvedOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Village", field, true, true, "Date")
+}
+
+func (ec *executionContext) _Village_successor(ctx context.Context, field graphql.CollectedField, obj *core.Village) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Village_successor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Village().Successor(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *core.Village) graphql.Marshaler {
+			return ec.marshalOVillage2ᚖgithubᚗcomᚋlawvillageᚋlawvillageᚋinternalᚋcoreᚐVillage(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Village_successor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Village",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Village(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Village_history(ctx context.Context, field graphql.CollectedField, obj *core.Village) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Village_history(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Village().History(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*core.RegionVersion) graphql.Marshaler {
+			return ec.marshalNRegionVersion2ᚕᚖgithubᚗcomᚋlawvillageᚋlawvillageᚋinternalᚋcoreᚐRegionVersionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Village_history(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Village",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RegionVersion(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Village_divisionChanges(ctx context.Context, field graphql.CollectedField, obj *core.Village) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Village_divisionChanges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Village().DivisionChanges(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*core.DivisionChange) graphql.Marshaler {
+			return ec.marshalNDivisionChange2ᚕᚖgithubᚗcomᚋlawvillageᚋlawvillageᚋinternalᚋcoreᚐDivisionChangeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Village_divisionChanges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Village",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DivisionChange(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -34912,6 +38182,62 @@ func UnmarshalDeleteRecordInput(ctx context.Context, raw any) (model.DeleteRecor
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputDivisionInput(ctx context.Context, obj any) (model.DivisionInput, error) {
+	var it model.DivisionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"effectiveOn", "decisionDocument", "note"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "effectiveOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveOn"))
+			data, err := ec.unmarshalNDate2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveOn = data
+		case "decisionDocument":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("decisionDocument"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DecisionDocument = data
+		case "note":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("note"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Note = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDivisionInput unmarshals raw into the DivisionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDivisionInput(ctx context.Context, raw any) (model.DivisionInput, error) {
+	var out model.DivisionInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DivisionInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputDrawReviewSampleInput(ctx context.Context, obj any) (model.DrawReviewSampleInput, error) {
 	var it model.DrawReviewSampleInput
 	if obj == nil {
@@ -35400,6 +38726,216 @@ func (ec *executionContext) unmarshalInputIssueRectificationInput(ctx context.Co
 func UnmarshalIssueRectificationInput(ctx context.Context, raw any) (model.IssueRectificationInput, error) {
 	var out model.IssueRectificationInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "IssueRectificationInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputMergeVillagesInput(ctx context.Context, obj any) (model.MergeVillagesInput, error) {
+	var it model.MergeVillagesInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"division", "sourceCodes", "targetCode", "newName", "territoryChanged"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "division":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("division"))
+			data, err := ec.unmarshalNDivisionInput2ᚖgithubᚗcomᚋlawvillageᚋlawvillageᚋgraphᚋmodelᚐDivisionInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Division = data
+		case "sourceCodes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceCodes"))
+			data, err := ec.unmarshalNDivisionCode2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceCodes = data
+		case "targetCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("targetCode"))
+			data, err := ec.unmarshalNDivisionCode2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TargetCode = data
+		case "newName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("newName"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NewName = data
+		case "territoryChanged":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("territoryChanged"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TerritoryChanged = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalMergeVillagesInput unmarshals raw into the MergeVillagesInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalMergeVillagesInput(ctx context.Context, raw any) (model.MergeVillagesInput, error) {
+	var out model.MergeVillagesInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "MergeVillagesInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputMoveVillageInput(ctx context.Context, obj any) (model.MoveVillageInput, error) {
+	var it model.MoveVillageInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"division", "villageCode", "townCode", "newCode", "newName", "territoryChanged"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "division":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("division"))
+			data, err := ec.unmarshalNDivisionInput2ᚖgithubᚗcomᚋlawvillageᚋlawvillageᚋgraphᚋmodelᚐDivisionInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Division = data
+		case "villageCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("villageCode"))
+			data, err := ec.unmarshalNDivisionCode2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VillageCode = data
+		case "townCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("townCode"))
+			data, err := ec.unmarshalNDivisionCode2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TownCode = data
+		case "newCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("newCode"))
+			data, err := ec.unmarshalNDivisionCode2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NewCode = data
+		case "newName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("newName"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NewName = data
+		case "territoryChanged":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("territoryChanged"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TerritoryChanged = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalMoveVillageInput unmarshals raw into the MoveVillageInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalMoveVillageInput(ctx context.Context, raw any) (model.MoveVillageInput, error) {
+	var out model.MoveVillageInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "MoveVillageInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputNewVillageInput(ctx context.Context, obj any) (model.NewVillageInput, error) {
+	var it model.NewVillageInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"code", "name", "kind", "townCode"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "code":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("code"))
+			data, err := ec.unmarshalNDivisionCode2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Code = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalOVillageKind2ᚖgithubᚗcomᚋlawvillageᚋlawvillageᚋinternalᚋcoreᚐVillageKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "townCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("townCode"))
+			data, err := ec.unmarshalODivisionCode2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TownCode = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalNewVillageInput unmarshals raw into the NewVillageInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalNewVillageInput(ctx context.Context, raw any) (model.NewVillageInput, error) {
+	var out model.NewVillageInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "NewVillageInput", raw, &out)
 	return out, err
 }
 
@@ -35991,6 +39527,62 @@ func UnmarshalRecordSurveyInput(ctx context.Context, raw any) (model.RecordSurve
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputRenameVillageInput(ctx context.Context, obj any) (model.RenameVillageInput, error) {
+	var it model.RenameVillageInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"division", "villageCode", "name"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "division":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("division"))
+			data, err := ec.unmarshalNDivisionInput2ᚖgithubᚗcomᚋlawvillageᚋlawvillageᚋgraphᚋmodelᚐDivisionInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Division = data
+		case "villageCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("villageCode"))
+			data, err := ec.unmarshalNDivisionCode2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VillageCode = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRenameVillageInput unmarshals raw into the RenameVillageInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRenameVillageInput(ctx context.Context, raw any) (model.RenameVillageInput, error) {
+	var out model.RenameVillageInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RenameVillageInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputRequestEvidenceUploadInput(ctx context.Context, obj any) (model.RequestEvidenceUploadInput, error) {
 	var it model.RequestEvidenceUploadInput
 	if obj == nil {
@@ -36457,6 +40049,76 @@ func (ec *executionContext) unmarshalInputSetWebhookActiveInput(ctx context.Cont
 func UnmarshalSetWebhookActiveInput(ctx context.Context, raw any) (model.SetWebhookActiveInput, error) {
 	var out model.SetWebhookActiveInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "SetWebhookActiveInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSplitVillageInput(ctx context.Context, obj any) (model.SplitVillageInput, error) {
+	var it model.SplitVillageInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"division", "villageCode", "parts", "sourceContinues", "territoryChanged"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "division":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("division"))
+			data, err := ec.unmarshalNDivisionInput2ᚖgithubᚗcomᚋlawvillageᚋlawvillageᚋgraphᚋmodelᚐDivisionInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Division = data
+		case "villageCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("villageCode"))
+			data, err := ec.unmarshalNDivisionCode2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VillageCode = data
+		case "parts":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("parts"))
+			data, err := ec.unmarshalNNewVillageInput2ᚕᚖgithubᚗcomᚋlawvillageᚋlawvillageᚋgraphᚋmodelᚐNewVillageInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Parts = data
+		case "sourceContinues":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceContinues"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceContinues = data
+		case "territoryChanged":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("territoryChanged"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TerritoryChanged = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSplitVillageInput unmarshals raw into the SplitVillageInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSplitVillageInput(ctx context.Context, raw any) (model.SplitVillageInput, error) {
+	var out model.SplitVillageInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SplitVillageInput", raw, &out)
 	return out, err
 }
 
@@ -37192,7 +40854,11 @@ func (ec *executionContext) unmarshalInputVillageFilter(ctx context.Context, obj
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"kind", "titleStatus", "hasTitle", "batch", "nameContains"}
+	if _, present := asMap["includeDissolved"]; !present {
+		asMap["includeDissolved"] = false
+	}
+
+	fieldsInOrder := [...]string{"kind", "titleStatus", "hasTitle", "batch", "nameContains", "includeDissolved"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -37234,6 +40900,13 @@ func (ec *executionContext) unmarshalInputVillageFilter(ctx context.Context, obj
 				return it, err
 			}
 			it.NameContains = data
+		case "includeDissolved":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("includeDissolved"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IncludeDissolved = data
 		}
 	}
 	return it, nil
@@ -37427,6 +41100,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Evidence(ctx, sel, obj)
+	case core.DivisionChange:
+		return ec._DivisionChange(ctx, sel, &obj)
+	case *core.DivisionChange:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._DivisionChange(ctx, sel, obj)
 	case core.CultureCarrier:
 		return ec._CultureCarrier(ctx, sel, &obj)
 	case *core.CultureCarrier:
@@ -38472,6 +42152,289 @@ func (ec *executionContext) _DeleteRecordPayload(ctx context.Context, sel ast.Se
 			out.Values[i] = ec._DeleteRecordPayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var divisionChangeImplementors = []string{"DivisionChange", "Node"}
+
+func (ec *executionContext) _DivisionChange(ctx context.Context, sel ast.SelectionSet, obj *core.DivisionChange) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, divisionChangeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DivisionChange")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._DivisionChange_id(ctx, field, obj)
+				})
+		case "kind":
+			out.Values[i] = ec._DivisionChange_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "effectiveOn":
+			out.Values[i] = ec._DivisionChange_effectiveOn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "decisionDocument":
+			out.Values[i] = ec._DivisionChange_decisionDocument(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "note":
+			out.Values[i] = ec._DivisionChange_note(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "regions":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._DivisionChange_regions(ctx, field, obj)
+				})
+		case "rulings":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._DivisionChange_rulings(ctx, field, obj)
+				})
+		case "actorName":
+			out.Values[i] = ec._DivisionChange_actorName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "at":
+			out.Values[i] = ec._DivisionChange_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var divisionChangeConnectionImplementors = []string{"DivisionChangeConnection"}
+
+func (ec *executionContext) _DivisionChangeConnection(ctx context.Context, sel ast.SelectionSet, obj *model.DivisionChangeConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, divisionChangeConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DivisionChangeConnection")
+		case "edges":
+			out.Values[i] = ec._DivisionChangeConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._DivisionChangeConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._DivisionChangeConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var divisionChangeEdgeImplementors = []string{"DivisionChangeEdge"}
+
+func (ec *executionContext) _DivisionChangeEdge(ctx context.Context, sel ast.SelectionSet, obj *model.DivisionChangeEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, divisionChangeEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DivisionChangeEdge")
+		case "cursor":
+			out.Values[i] = ec._DivisionChangeEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._DivisionChangeEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var divisionChangePayloadImplementors = []string{"DivisionChangePayload"}
+
+func (ec *executionContext) _DivisionChangePayload(ctx context.Context, sel ast.SelectionSet, obj *model.DivisionChangePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, divisionChangePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DivisionChangePayload")
+		case "change":
+			out.Values[i] = ec._DivisionChangePayload_change(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "rulings":
+			out.Values[i] = ec._DivisionChangePayload_rulings(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._DivisionChangePayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var divisionChangeRegionImplementors = []string{"DivisionChangeRegion"}
+
+func (ec *executionContext) _DivisionChangeRegion(ctx context.Context, sel ast.SelectionSet, obj *core.DivisionRegion) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, divisionChangeRegionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DivisionChangeRegion")
+		case "region":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._DivisionChangeRegion_region(ctx, field, obj)
+				})
+		case "role":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._DivisionChangeRegion_role(ctx, field, obj)
+				})
+		case "codeBefore":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._DivisionChangeRegion_codeBefore(ctx, field, obj)
+				})
+		case "nameBefore":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._DivisionChangeRegion_nameBefore(ctx, field, obj)
+				})
+		case "townCodeBefore":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._DivisionChangeRegion_townCodeBefore(ctx, field, obj)
+				})
+		case "codeAfter":
+			out.Values[i] = ec._DivisionChangeRegion_codeAfter(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "nameAfter":
+			out.Values[i] = ec._DivisionChangeRegion_nameAfter(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "townCodeAfter":
+			out.Values[i] = ec._DivisionChangeRegion_townCodeAfter(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "dissolved":
+			out.Values[i] = ec._DivisionChangeRegion_dissolved(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "territoryChanged":
+			out.Values[i] = ec._DivisionChangeRegion_territoryChanged(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -40809,6 +44772,34 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "renameVillage":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_renameVillage(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "mergeVillages":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_mergeVillages(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "splitVillage":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_splitVillage(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "moveVillage":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_moveVillage(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "acknowledgeAlert":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_acknowledgeAlert(ctx, field)
@@ -41261,6 +45252,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_auditLog(ctx, field)
 				})
+		case "regionAsOf":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_regionAsOf(ctx, field)
+				})
+		case "divisionChanges":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_divisionChanges(ctx, field)
+				})
 		case "metricDefinitions":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -41509,6 +45512,48 @@ func (ec *executionContext) _Region(ctx context.Context, sel ast.SelectionSet, o
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Region_dutyStatus(ctx, field, obj)
 				})
+		case "establishedOn":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Region_establishedOn(ctx, field, obj)
+				})
+		case "dissolvedOn":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Region_dissolvedOn(ctx, field, obj)
+				})
+		case "successor":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Region_successor(ctx, field, obj)
+				})
+		case "history":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Region_history(ctx, field, obj)
+				})
+		case "asOf":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Region_asOf(ctx, field, obj)
+				})
+		case "villagesAsOf":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Region_villagesAsOf(ctx, field, obj)
+				})
+		case "divisionChanges":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Region_divisionChanges(ctx, field, obj)
+				})
 		case "metrics":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -41641,6 +45686,175 @@ func (ec *executionContext) _RegionEdge(ctx context.Context, sel ast.SelectionSe
 			}
 		case "node":
 			out.Values[i] = ec._RegionEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var regionVersionImplementors = []string{"RegionVersion"}
+
+func (ec *executionContext) _RegionVersion(ctx context.Context, sel ast.SelectionSet, obj *core.RegionVersion) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, regionVersionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RegionVersion")
+		case "validFrom":
+			out.Values[i] = ec._RegionVersion_validFrom(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "validTo":
+			out.Values[i] = ec._RegionVersion_validTo(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "code":
+			out.Values[i] = ec._RegionVersion_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._RegionVersion_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "level":
+			out.Values[i] = ec._RegionVersion_level(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "kind":
+			out.Values[i] = ec._RegionVersion_kind(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "parentCode":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RegionVersion_parentCode(ctx, field, obj)
+				})
+		case "parentName":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RegionVersion_parentName(ctx, field, obj)
+				})
+		case "region":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RegionVersion_region(ctx, field, obj)
+				})
+		case "openedBy":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RegionVersion_openedBy(ctx, field, obj)
+				})
+		case "closedBy":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RegionVersion_closedBy(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var regionVersionConnectionImplementors = []string{"RegionVersionConnection"}
+
+func (ec *executionContext) _RegionVersionConnection(ctx context.Context, sel ast.SelectionSet, obj *model.RegionVersionConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, regionVersionConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RegionVersionConnection")
+		case "edges":
+			out.Values[i] = ec._RegionVersionConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._RegionVersionConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._RegionVersionConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var regionVersionEdgeImplementors = []string{"RegionVersionEdge"}
+
+func (ec *executionContext) _RegionVersionEdge(ctx context.Context, sel ast.SelectionSet, obj *model.RegionVersionEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, regionVersionEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RegionVersionEdge")
+		case "cursor":
+			out.Values[i] = ec._RegionVersionEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._RegionVersionEdge_node(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -43265,6 +47479,12 @@ func (ec *executionContext) _Title(ctx context.Context, sel ast.SelectionSet, ob
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Title_auditHistory(ctx, field, obj)
 				})
+		case "divisionRulings":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Title_divisionRulings(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -43372,6 +47592,73 @@ func (ec *executionContext) _TitlePayload(ctx context.Context, sel ast.Selection
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var titleRulingImplementors = []string{"TitleRuling"}
+
+func (ec *executionContext) _TitleRuling(ctx context.Context, sel ast.SelectionSet, obj *core.TitleRuling) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, titleRulingImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TitleRuling")
+		case "rule":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TitleRuling_rule(ctx, field, obj)
+				})
+		case "title":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TitleRuling_title(ctx, field, obj)
+				})
+		case "effectiveOn":
+			out.Values[i] = ec._TitleRuling_effectiveOn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "note":
+			out.Values[i] = ec._TitleRuling_note(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "noteEn":
+			out.Values[i] = ec._TitleRuling_noteEn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "review":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TitleRuling_review(ctx, field, obj)
+				})
+		case "change":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TitleRuling_change(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -43706,6 +47993,30 @@ func (ec *executionContext) _Village(ctx context.Context, sel ast.SelectionSet, 
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Village_auditHistory(ctx, field, obj)
+				})
+		case "dissolvedOn":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Village_dissolvedOn(ctx, field, obj)
+				})
+		case "successor":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Village_successor(ctx, field, obj)
+				})
+		case "history":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Village_history(ctx, field, obj)
+				})
+		case "divisionChanges":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Village_divisionChanges(ctx, field, obj)
 				})
 		case "households":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -44962,6 +49273,94 @@ func (ec *executionContext) marshalNDeleteRecordPayload2ᚖgithubᚗcomᚋlawvil
 	return ec._DeleteRecordPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNDivisionChange2ᚕᚖgithubᚗcomᚋlawvillageᚋlawvillageᚋinternalᚋcoreᚐDivisionChangeᚄ(ctx context.Context, sel ast.SelectionSet, v []*core.DivisionChange) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDivisionChange2ᚖgithubᚗcomᚋlawvillageᚋlawvillageᚋinternalᚋcoreᚐDivisionChange(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNDivisionChange2ᚖgithubᚗcomᚋlawvillageᚋlawvillageᚋinternalᚋcoreᚐDivisionChange(ctx context.Context, sel ast.SelectionSet, v *core.DivisionChange) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DivisionChange!")
+		return graphql.Null
+	}
+	return ec._DivisionChange(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDivisionChangeConnection2ᚖgithubᚗcomᚋlawvillageᚋlawvillageᚋgraphᚋmodelᚐDivisionChangeConnection(ctx context.Context, sel ast.SelectionSet, v *model.DivisionChangeConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DivisionChangeConnection!")
+		return graphql.Null
+	}
+	return ec._DivisionChangeConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDivisionChangeEdge2ᚕᚖgithubᚗcomᚋlawvillageᚋlawvillageᚋgraphᚋmodelᚐDivisionChangeEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.DivisionChangeEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDivisionChangeEdge2ᚖgithubᚗcomᚋlawvillageᚋlawvillageᚋgraphᚋmodelᚐDivisionChangeEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNDivisionChangeEdge2ᚖgithubᚗcomᚋlawvillageᚋlawvillageᚋgraphᚋmodelᚐDivisionChangeEdge(ctx context.Context, sel ast.SelectionSet, v *model.DivisionChangeEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DivisionChangeEdge!")
+		return graphql.Null
+	}
+	return ec._DivisionChangeEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDivisionChangePayload2ᚖgithubᚗcomᚋlawvillageᚋlawvillageᚋgraphᚋmodelᚐDivisionChangePayload(ctx context.Context, sel ast.SelectionSet, v *model.DivisionChangePayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DivisionChangePayload!")
+		return graphql.Null
+	}
+	return ec._DivisionChangePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDivisionChangeRegion2ᚕᚖgithubᚗcomᚋlawvillageᚋlawvillageᚋinternalᚋcoreᚐDivisionRegionᚄ(ctx context.Context, sel ast.SelectionSet, v []*core.DivisionRegion) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDivisionChangeRegion2ᚖgithubᚗcomᚋlawvillageᚋlawvillageᚋinternalᚋcoreᚐDivisionRegion(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNDivisionChangeRegion2ᚖgithubᚗcomᚋlawvillageᚋlawvillageᚋinternalᚋcoreᚐDivisionRegion(ctx context.Context, sel ast.SelectionSet, v *core.DivisionRegion) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DivisionChangeRegion!")
+		return graphql.Null
+	}
+	return ec._DivisionChangeRegion(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNDivisionCode2string(ctx context.Context, v any) (string, error) {
 	res, err := scalars.UnmarshalDivisionCode(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -44974,6 +49373,60 @@ func (ec *executionContext) marshalNDivisionCode2string(ctx context.Context, sel
 		graphql.AddInvalidNullFromMarshaler(ctx, "DivisionCode!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNDivisionCode2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNDivisionCode2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNDivisionCode2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNDivisionCode2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNDivisionInput2ᚖgithubᚗcomᚋlawvillageᚋlawvillageᚋgraphᚋmodelᚐDivisionInput(ctx context.Context, v any) (*model.DivisionInput, error) {
+	res, err := ec.unmarshalInputDivisionInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNDivisionKind2githubᚗcomᚋlawvillageᚋlawvillageᚋinternalᚋcoreᚐDivisionKind(ctx context.Context, v any) (core.DivisionKind, error) {
+	var res core.DivisionKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDivisionKind2githubᚗcomᚋlawvillageᚋlawvillageᚋinternalᚋcoreᚐDivisionKind(ctx context.Context, sel ast.SelectionSet, v core.DivisionKind) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNDivisionRole2githubᚗcomᚋlawvillageᚋlawvillageᚋgraphᚋmodelᚐDivisionRole(ctx context.Context, v any) (model.DivisionRole, error) {
+	var res model.DivisionRole
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDivisionRole2githubᚗcomᚋlawvillageᚋlawvillageᚋgraphᚋmodelᚐDivisionRole(ctx context.Context, sel ast.SelectionSet, v model.DivisionRole) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNDrawReviewSampleInput2githubᚗcomᚋlawvillageᚋlawvillageᚋgraphᚋmodelᚐDrawReviewSampleInput(ctx context.Context, v any) (model.DrawReviewSampleInput, error) {
@@ -45777,6 +50230,11 @@ func (ec *executionContext) marshalNMediationOutcome2githubᚗcomᚋlawvillage�
 	return v
 }
 
+func (ec *executionContext) unmarshalNMergeVillagesInput2githubᚗcomᚋlawvillageᚋlawvillageᚋgraphᚋmodelᚐMergeVillagesInput(ctx context.Context, v any) (model.MergeVillagesInput, error) {
+	res, err := ec.unmarshalInputMergeVillagesInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNMetricDefinition2ᚕᚖgithubᚗcomᚋlawvillageᚋlawvillageᚋgraphᚋmodelᚐMetricDefinitionᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.MetricDefinition) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -45857,6 +50315,30 @@ func (ec *executionContext) marshalNMetricValue2ᚖgithubᚗcomᚋlawvillageᚋl
 		return graphql.Null
 	}
 	return ec._MetricValue(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNMoveVillageInput2githubᚗcomᚋlawvillageᚋlawvillageᚋgraphᚋmodelᚐMoveVillageInput(ctx context.Context, v any) (model.MoveVillageInput, error) {
+	res, err := ec.unmarshalInputMoveVillageInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNNewVillageInput2ᚕᚖgithubᚗcomᚋlawvillageᚋlawvillageᚋgraphᚋmodelᚐNewVillageInputᚄ(ctx context.Context, v any) ([]*model.NewVillageInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.NewVillageInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNNewVillageInput2ᚖgithubᚗcomᚋlawvillageᚋlawvillageᚋgraphᚋmodelᚐNewVillageInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNNewVillageInput2ᚖgithubᚗcomᚋlawvillageᚋlawvillageᚋgraphᚋmodelᚐNewVillageInput(ctx context.Context, v any) (*model.NewVillageInput, error) {
+	res, err := ec.unmarshalInputNewVillageInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNNode2ᚕgithubᚗcomᚋlawvillageᚋlawvillageᚋgraphᚋmodelᚐNode(ctx context.Context, sel ast.SelectionSet, v []model.Node) graphql.Marshaler {
@@ -46105,6 +50587,67 @@ func (ec *executionContext) unmarshalNRegionLevel2githubᚗcomᚋlawvillageᚋla
 
 func (ec *executionContext) marshalNRegionLevel2githubᚗcomᚋlawvillageᚋlawvillageᚋinternalᚋcoreᚐRegionLevel(ctx context.Context, sel ast.SelectionSet, v core.RegionLevel) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNRegionVersion2ᚕᚖgithubᚗcomᚋlawvillageᚋlawvillageᚋinternalᚋcoreᚐRegionVersionᚄ(ctx context.Context, sel ast.SelectionSet, v []*core.RegionVersion) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRegionVersion2ᚖgithubᚗcomᚋlawvillageᚋlawvillageᚋinternalᚋcoreᚐRegionVersion(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRegionVersion2ᚖgithubᚗcomᚋlawvillageᚋlawvillageᚋinternalᚋcoreᚐRegionVersion(ctx context.Context, sel ast.SelectionSet, v *core.RegionVersion) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RegionVersion!")
+		return graphql.Null
+	}
+	return ec._RegionVersion(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRegionVersionConnection2ᚖgithubᚗcomᚋlawvillageᚋlawvillageᚋgraphᚋmodelᚐRegionVersionConnection(ctx context.Context, sel ast.SelectionSet, v *model.RegionVersionConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RegionVersionConnection!")
+		return graphql.Null
+	}
+	return ec._RegionVersionConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRegionVersionEdge2ᚕᚖgithubᚗcomᚋlawvillageᚋlawvillageᚋgraphᚋmodelᚐRegionVersionEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.RegionVersionEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRegionVersionEdge2ᚖgithubᚗcomᚋlawvillageᚋlawvillageᚋgraphᚋmodelᚐRegionVersionEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRegionVersionEdge2ᚖgithubᚗcomᚋlawvillageᚋlawvillageᚋgraphᚋmodelᚐRegionVersionEdge(ctx context.Context, sel ast.SelectionSet, v *model.RegionVersionEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RegionVersionEdge!")
+		return graphql.Null
+	}
+	return ec._RegionVersionEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRenameVillageInput2githubᚗcomᚋlawvillageᚋlawvillageᚋgraphᚋmodelᚐRenameVillageInput(ctx context.Context, v any) (model.RenameVillageInput, error) {
+	res, err := ec.unmarshalInputRenameVillageInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNRequestEvidenceUploadInput2githubᚗcomᚋlawvillageᚋlawvillageᚋgraphᚋmodelᚐRequestEvidenceUploadInput(ctx context.Context, v any) (model.RequestEvidenceUploadInput, error) {
@@ -46514,6 +51057,11 @@ func (ec *executionContext) unmarshalNSetWebhookActiveInput2githubᚗcomᚋlawvi
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNSplitVillageInput2githubᚗcomᚋlawvillageᚋlawvillageᚋgraphᚋmodelᚐSplitVillageInput(ctx context.Context, v any) (model.SplitVillageInput, error) {
+	res, err := ec.unmarshalInputSplitVillageInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNStandardOutcome2githubᚗcomᚋlawvillageᚋlawvillageᚋgraphᚋmodelᚐStandardOutcome(ctx context.Context, v any) (model.StandardOutcome, error) {
 	var res model.StandardOutcome
 	err := res.UnmarshalGQL(v)
@@ -46697,6 +51245,30 @@ func (ec *executionContext) marshalNTitlePayload2ᚖgithubᚗcomᚋlawvillageᚋ
 		return graphql.Null
 	}
 	return ec._TitlePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTitleRuling2ᚕᚖgithubᚗcomᚋlawvillageᚋlawvillageᚋinternalᚋcoreᚐTitleRulingᚄ(ctx context.Context, sel ast.SelectionSet, v []*core.TitleRuling) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTitleRuling2ᚖgithubᚗcomᚋlawvillageᚋlawvillageᚋinternalᚋcoreᚐTitleRuling(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTitleRuling2ᚖgithubᚗcomᚋlawvillageᚋlawvillageᚋinternalᚋcoreᚐTitleRuling(ctx context.Context, sel ast.SelectionSet, v *core.TitleRuling) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TitleRuling!")
+		return graphql.Null
+	}
+	return ec._TitleRuling(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNTitleStatus2githubᚗcomᚋlawvillageᚋlawvillageᚋinternalᚋcoreᚐTitleStatus(ctx context.Context, v any) (core.TitleStatus, error) {
@@ -47270,6 +51842,13 @@ func (ec *executionContext) marshalODateTime2ᚖtimeᚐTime(ctx context.Context,
 	return res
 }
 
+func (ec *executionContext) marshalODivisionChange2ᚖgithubᚗcomᚋlawvillageᚋlawvillageᚋinternalᚋcoreᚐDivisionChange(ctx context.Context, sel ast.SelectionSet, v *core.DivisionChange) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._DivisionChange(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalODivisionCode2ᚖstring(ctx context.Context, v any) (*string, error) {
 	if v == nil {
 		return nil, nil
@@ -47560,6 +52139,13 @@ func (ec *executionContext) marshalORegion2ᚖgithubᚗcomᚋlawvillageᚋlawvil
 		return graphql.Null
 	}
 	return ec._Region(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalORegionVersion2ᚖgithubᚗcomᚋlawvillageᚋlawvillageᚋinternalᚋcoreᚐRegionVersion(ctx context.Context, sel ast.SelectionSet, v *core.RegionVersion) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._RegionVersion(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOReview2ᚖgithubᚗcomᚋlawvillageᚋlawvillageᚋinternalᚋcoreᚐReview(ctx context.Context, sel ast.SelectionSet, v *core.Review) graphql.Marshaler {

@@ -359,6 +359,44 @@ type DeleteRecordPayload struct {
 	UserErrors []*UserError `json:"userErrors"`
 }
 
+// 区划调整的分页。A page of division adjustments.
+type DivisionChangeConnection struct {
+	// 边。Edges.
+	Edges []*DivisionChangeEdge `json:"edges"`
+	// 分页信息。Page info.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// 总数。Total count.
+	TotalCount int `json:"totalCount"`
+}
+
+// 一条边。An edge.
+type DivisionChangeEdge struct {
+	// 游标。Cursor.
+	Cursor string `json:"cursor"`
+	// 节点。The adjustment.
+	Node *core.DivisionChange `json:"node"`
+}
+
+// 区划调整的结果。Result of an adjustment.
+type DivisionChangePayload struct {
+	// 登记的区划调整。The adjustment recorded.
+	Change *core.DivisionChange `json:"change,omitempty"`
+	// 对称号适用的规则。Rules applied to titles.
+	Rulings []*core.TitleRuling `json:"rulings"`
+	// 错误。Errors.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+// 区划调整的共同字段。Common fields of an adjustment.
+type DivisionInput struct {
+	// 生效日期（不晚于今天）。Effective date (not after today).
+	EffectiveOn time.Time `json:"effectiveOn"`
+	// 批准文件。The document approving it.
+	DecisionDocument string `json:"decisionDocument"`
+	// 说明。Note.
+	Note *string `json:"note,omitempty"`
+}
+
 // 抽取市级现场抽查样本。Input of drawReviewSample.
 type DrawReviewSampleInput struct {
 	// 复核 ID。Review ID.
@@ -637,6 +675,20 @@ type MediationCasePayload struct {
 	UserErrors []*UserError `json:"userErrors"`
 }
 
+// 村(社区)合并。Merge villages into one.
+type MergeVillagesInput struct {
+	// 调整。The adjustment.
+	Division *DivisionInput `json:"division"`
+	// 被并入（撤并）的村(社区)代码。Codes of the villages merged in (dissolved).
+	SourceCodes []string `json:"sourceCodes"`
+	// 合并后的村(社区)代码。Code of the village they merge into.
+	TargetCode string `json:"targetCode"`
+	// 合并后的新名称（不填：沿用）。A new name for the merged village (omit: keeps its name).
+	NewName *string `json:"newName,omitempty"`
+	// 合并后村(社区)所辖范围是否发生较大变化（是：按 C2 注销其称号）。Whether the merged village's territory changed substantially (yes: C2, cancel its title).
+	TerritoryChanged bool `json:"territoryChanged"`
+}
+
 // 指标定义。A compliance metric.
 type MetricDefinition struct {
 	// 指标键。Key.
@@ -669,8 +721,36 @@ type MetricPoint struct {
 	YearOverYear *float64 `json:"yearOverYear,omitempty"`
 }
 
+// 调整隶属（到另一镇(街道)或区县）。Move a village to another town or district.
+type MoveVillageInput struct {
+	// 调整。The adjustment.
+	Division *DivisionInput `json:"division"`
+	// 村(社区)代码。The village's code.
+	VillageCode string `json:"villageCode"`
+	// 新所属镇(街道)代码。The town it moves to.
+	TownCode string `json:"townCode"`
+	// 新代码（以新镇(街道)代码开头）。Its new code (starting with the new town's code).
+	NewCode string `json:"newCode"`
+	// 新名称（不填：沿用）。A new name (omit: keeps its name).
+	NewName *string `json:"newName,omitempty"`
+	// 所辖范围是否发生较大变化。Whether its territory changed substantially.
+	TerritoryChanged bool `json:"territoryChanged"`
+}
+
 // 变更入口。Mutations.
 type Mutation struct {
+}
+
+// 拆分出的新村(社区)。A village created by a split.
+type NewVillageInput struct {
+	// 12 位代码。12-digit code.
+	Code string `json:"code"`
+	// 名称。Name.
+	Name string `json:"name"`
+	// 村或社区（不填：同原村）。Village or community (omit: as the source).
+	Kind *core.VillageKind `json:"kind,omitempty"`
+	// 所属镇(街道)代码（不填：同原村）。Town code (omit: the source's town).
+	TownCode *string `json:"townCode,omitempty"`
 }
 
 // 开启复核。Input of openReview.
@@ -829,6 +909,34 @@ type RectificationPayload struct {
 	Rectification *core.Rectification `json:"rectification,omitempty"`
 	// 错误。Errors.
 	UserErrors []*UserError `json:"userErrors"`
+}
+
+// 行政区历史版本的分页。A page of region versions.
+type RegionVersionConnection struct {
+	// 边。Edges.
+	Edges []*RegionVersionEdge `json:"edges"`
+	// 分页信息。Page info.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// 总数。Total count.
+	TotalCount int `json:"totalCount"`
+}
+
+// 一条边。An edge.
+type RegionVersionEdge struct {
+	// 游标。Cursor.
+	Cursor string `json:"cursor"`
+	// 节点。The version.
+	Node *core.RegionVersion `json:"node"`
+}
+
+// 村(社区)更名。按 C2，原名称不再保留的称号在当年复核中注销。Rename a village; under C2 its title is cancelled at the year's review.
+type RenameVillageInput struct {
+	// 调整。The adjustment.
+	Division *DivisionInput `json:"division"`
+	// 村(社区)代码。The village's code.
+	VillageCode string `json:"villageCode"`
+	// 新名称。New name.
+	Name string `json:"name"`
 }
 
 // 申请浏览器直传（预签名 POST）。Input of requestEvidenceUpload: a browser upload by presigned POST.
@@ -1013,6 +1121,20 @@ type SetWebhookActiveInput struct {
 	ID string `json:"id"`
 	// 是否启用。Active.
 	Active bool `json:"active"`
+}
+
+// 村(社区)拆分。Split a village.
+type SplitVillageInput struct {
+	// 调整。The adjustment.
+	Division *DivisionInput `json:"division"`
+	// 被拆分的村(社区)代码。The village split.
+	VillageCode string `json:"villageCode"`
+	// 拆分出的新村(社区)。The villages created.
+	Parts []*NewVillageInput `json:"parts"`
+	// 原村(社区)是否继续存在。Whether the village continues to exist.
+	SourceContinues bool `json:"sourceContinues"`
+	// 继续存在时，所辖范围是否发生较大变化。When it continues: whether its territory changed substantially.
+	TerritoryChanged bool `json:"territoryChanged"`
 }
 
 // 订阅入口。Subscriptions.
@@ -1231,6 +1353,8 @@ type VillageFilter struct {
 	Batch *int `json:"batch,omitempty"`
 	// 名称包含。Name contains.
 	NameContains *string `json:"nameContains,omitempty"`
+	// 包括已撤并（合并、拆分后不再存在）的村(社区)。Include villages merged away or split up (kept as history).
+	IncludeDissolved *bool `json:"includeDissolved,omitempty"`
 }
 
 // 村(社区)变更结果。Result of a village change.
@@ -1443,6 +1567,76 @@ func (e *CheckConclusion) UnmarshalJSON(b []byte) error {
 }
 
 func (e CheckConclusion) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// 一次区划调整中某个村(社区)的角色。The part a village played in an adjustment.
+type DivisionRole string
+
+const (
+	// 被更名。Renamed.
+	DivisionRoleRenamed DivisionRole = "RENAMED"
+	// 被并入（撤并）。Merged into the target (dissolved).
+	DivisionRoleSource DivisionRole = "SOURCE"
+	// 合并后的村(社区)。The village the others merged into.
+	DivisionRoleTarget DivisionRole = "TARGET"
+	// 被拆分。Split up.
+	DivisionRoleSplitSource DivisionRole = "SPLIT_SOURCE"
+	// 拆分新设。Created by a split.
+	DivisionRoleCreated DivisionRole = "CREATED"
+	// 调整隶属。Moved.
+	DivisionRoleMoved DivisionRole = "MOVED"
+)
+
+var AllDivisionRole = []DivisionRole{
+	DivisionRoleRenamed,
+	DivisionRoleSource,
+	DivisionRoleTarget,
+	DivisionRoleSplitSource,
+	DivisionRoleCreated,
+	DivisionRoleMoved,
+}
+
+func (e DivisionRole) IsValid() bool {
+	switch e {
+	case DivisionRoleRenamed, DivisionRoleSource, DivisionRoleTarget, DivisionRoleSplitSource, DivisionRoleCreated, DivisionRoleMoved:
+		return true
+	}
+	return false
+}
+
+func (e DivisionRole) String() string {
+	return string(e)
+}
+
+func (e *DivisionRole) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = DivisionRole(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid DivisionRole", str)
+	}
+	return nil
+}
+
+func (e DivisionRole) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *DivisionRole) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e DivisionRole) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -104,12 +104,15 @@ const (
 	// PermManageReview covers the review's decisions, checks, sample,
 	// evaluation and confirmation; the stage decides which role may act.
 	PermManageReview Permission = "manage_review"
+	// PermAdjustDivisions records division adjustments (区划调整); scope
+	// decides how far: a move between districts needs a city's scope.
+	PermAdjustDivisions Permission = "adjust_divisions"
 )
 
 // Permissions lists every permission.
 var Permissions = []Permission{PermRead, PermRecordActivity, PermEditVillage, PermManageTitles,
 	PermImportRegions, PermManageTokens, PermRecordPartnerFacts, PermAcknowledgeAlerts, PermRunJobs, PermManageWebhooks, PermReadAudit,
-	PermProposeReview, PermManageReview}
+	PermProposeReview, PermManageReview, PermAdjustDivisions}
 
 var grants = map[Permission][]Role{
 	PermRead:               append(slices.Clone(Roles), RoleSystem),
@@ -125,6 +128,7 @@ var grants = map[Permission][]Role{
 	PermReadAudit:          {RoleDistrictAdmin, RoleCityOfficial, RoleProvinceOfficial, RoleSystem},
 	PermProposeReview:      {RoleTownOfficial, RoleDistrictAdmin, RoleCityOfficial, RoleProvinceOfficial, RoleSystem},
 	PermManageReview:       {RoleDistrictAdmin, RoleCityOfficial, RoleProvinceOfficial, RoleSystem},
+	PermAdjustDivisions:    {RoleDistrictAdmin, RoleCityOfficial, RoleProvinceOfficial, RoleSystem},
 }
 
 // Can reports whether the role grants the permission.

@@ -71,8 +71,8 @@ SELECT ev.id, up.inserted FROM ev JOIN up ON up.id = ev.alert_id`,
 	if err := tx.Select(&resolved, `
 WITH old AS (
   SELECT a.id, a.state FROM alerts a
-  JOIN metric_snapshots s ON s.metric = a.rule AND s.region_id = a.region_id AND s.period = a.period
-  WHERE a.period = $1 AND a.rule = ANY($2) AND a.state <> 'resolved' AND s.status = 'met'
+  LEFT JOIN metric_snapshots s ON s.metric = a.rule AND s.region_id = a.region_id AND s.period = a.period
+  WHERE a.period = $1 AND a.rule = ANY($2) AND a.state <> 'resolved' AND (s.status = 'met' OR s.region_id IS NULL)
   FOR UPDATE OF a),
 res AS (
   UPDATE alerts a SET state = 'resolved', resolved_at = $3, version = a.version + 1

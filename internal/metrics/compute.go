@@ -109,6 +109,13 @@ func (c *Computer) Compute(ctx context.Context, p period.Period, families []Fami
 		if res.Rows, err = upsert(tx, ms, th, p, now, runID); err != nil {
 			return err
 		}
+		// Snapshots of villages that no longer existed at the cutoff (merged
+		// away or split up during the period) go; their alerts resolve below.
+		if _, err := tx.Exec(`DELETE FROM metric_snapshots s USING regions v
+			WHERE s.region_id = v.id AND v.level = 5 AND s.period = $1 AND s.metric = ANY($2)
+			  AND NOT lv_exists_on(v.established_on, v.dissolved_on, $3::date)`, p.String(), pq.Array(keysOf(ms)), in.cutoff); err != nil {
+			return err
+		}
 		res.Alerts, err = evaluateAlerts(tx, ms, p, now, runID)
 		return err
 	})
@@ -252,7 +259,7 @@ c AS (
 INSERT INTO metric_calc (metric, region_id, num, den)
 SELECT k.metric, v.id, least(coalesce(c.n, 0), k.due), k.due
 FROM regions v CROSS JOIN k LEFT JOIN c ON c.village_id = v.id AND c.metric = k.metric
-WHERE v.level = 5`, in.ps, in.cutoff, pq.Array(metrics), pq.Array(kinds), pq.Array(units), pq.Array(dues), in.requireEvidence)
+WHERE v.level = 5`+exists("v", "$2")+``, in.ps, in.cutoff, pq.Array(metrics), pq.Array(kinds), pq.Array(units), pq.Array(dues), in.requireEvidence)
 			return err
 		}},
 	{name: "households", metrics: []string{"volunteer_coverage", "model_households", "model_household_groups", "wechat_coverage"},
@@ -285,7 +292,7 @@ SELECT k.metric, r.id,
                          WHEN 'wechat_coverage' THEN v.wechat ELSE v.groups_met END, 0),
   coalesce(CASE k.metric WHEN 'model_household_groups' THEN v.groups ELSE v.n END, 0)
 FROM regions r CROSS JOIN k LEFT JOIN v ON v.village_id = r.id
-WHERE r.level = 5`, in.year, in.thresholds["model_households"].Value, pq.Array(pick(want, "volunteer_coverage", "model_households", "model_household_groups", "wechat_coverage")))
+WHERE r.level = 5`+exists("r", "$4")+``, in.year, in.thresholds["model_households"].Value, pq.Array(pick(want, "volunteer_coverage", "model_households", "model_household_groups", "wechat_coverage")), in.cutoff)
 			return err
 		}},
 	{name: "legal savvy", metrics: []string{"legal_savvy_coverage"},
@@ -297,7 +304,7 @@ SELECT 'legal_savvy_coverage', v.id,
                                     AND p.active_from <= $1::date AND (p.active_to IS NULL OR p.active_to >= $1::date))),
   count(g.id)
 FROM regions v LEFT JOIN grids g ON g.village_id = v.id
-WHERE v.level = 5 GROUP BY v.id`, in.cutoff)
+WHERE v.level = 5`+exists("v", "$1")+` GROUP BY v.id`, in.cutoff)
 			return err
 		}},
 	{name: "mediation", metrics: []string{"mediation_success"},
@@ -309,7 +316,7 @@ FROM regions v LEFT JOIN (
   SELECT village_id, count(*) FILTER (WHERE outcome = 'success') AS success, count(*) AS concluded
   FROM mediation_cases WHERE outcome <> 'pending' AND concluded_on BETWEEN $1::date AND $2::date
   GROUP BY village_id) m ON m.village_id = v.id
-WHERE v.level = 5`, in.ps, in.cutoff)
+WHERE v.level = 5`+exists("v", "$2")+``, in.ps, in.cutoff)
 			return err
 		}},
 	{name: "surveys", metrics: []string{"safety", "deliberation_satisfaction"},
@@ -323,7 +330,7 @@ FROM regions v CROSS JOIN k LEFT JOIN (
          sum(positive) AS positive, sum(respondents) AS respondents
   FROM surveys WHERE surveyed_on BETWEEN $1::date AND $2::date GROUP BY 1, 2) s
   ON s.village_id = v.id AND s.metric = k.metric
-WHERE v.level = 5`, in.ps, in.cutoff, pq.Array(pick(want, "safety", "deliberation_satisfaction")))
+WHERE v.level = 5`+exists("v", "$2")+``, in.ps, in.cutoff, pq.Array(pick(want, "safety", "deliberation_satisfaction")))
 			return err
 		}},
 	{name: "zero events", metrics: []string{"civil_to_criminal", "extreme_violence"},
@@ -339,7 +346,7 @@ e AS (
 INSERT INTO metric_calc (metric, region_id, num, den)
 SELECT k.metric, v.id, coalesce(sum(e.n), 0), NULL
 FROM regions v CROSS JOIN k LEFT JOIN e ON e.village_id = v.id AND e.metric = k.metric
-WHERE v.level = 5 GROUP BY k.metric, v.id`, in.ps, in.cutoff, pq.Array(pick(want, "civil_to_criminal", "extreme_violence")))
+WHERE v.level = 5`+exists("v", "$2")+` GROUP BY k.metric, v.id`, in.ps, in.cutoff, pq.Array(pick(want, "civil_to_criminal", "extreme_violence")))
 			return err
 		}},
 	{name: "lawsuits", metrics: []string{"lawsuits_declining"},
@@ -356,7 +363,7 @@ FROM regions v LEFT JOIN (
            lag(civil + administrative) OVER (PARTITION BY village_id ORDER BY year) AS prev
     FROM lawsuits WHERE year BETWEEN $1::int - $2::int AND $1::int - 1) x
   GROUP BY village_id) l ON l.village_id = v.id
-WHERE v.level = 5`, in.year, in.lawsuitYears)
+WHERE v.level = 5`+exists("v", "$3")+``, in.year, in.lawsuitYears, in.cutoff)
 			return err
 		}},
 	{name: "creation rate", metrics: []string{"creation_rate"},
@@ -372,6 +379,7 @@ WITH held AS (
 INSERT INTO metric_calc (metric, region_id, num, den)
 SELECT 'creation_rate', va.area_id, count(held.village_id), count(*)
 FROM va LEFT JOIN held ON held.village_id = va.village_id
+WHERE lv_exists_on(va.established_on, va.dissolved_on, $1::date)
 GROUP BY va.area_id`, in.cutoff, in.year)
 			return err
 		}},
@@ -381,7 +389,7 @@ GROUP BY va.area_id`, in.cutoff, in.year)
 // province) by joining parents on their ids: far cheaper than matching ltree
 // prefixes of the paths.
 const villageAreas = `va AS (
-  SELECT v.id AS village_id, a.id AS area_id
+  SELECT v.id AS village_id, a.id AS area_id, v.established_on, v.dissolved_on
   FROM regions v
   JOIN regions t ON t.id = v.parent_id
   LEFT JOIN regions d ON d.id = t.parent_id
@@ -389,6 +397,13 @@ const villageAreas = `va AS (
   LEFT JOIN regions p ON p.id = c.parent_id
   CROSS JOIN LATERAL (VALUES (t.id), (d.id), (c.id), (p.id)) AS a(id)
   WHERE v.level = 5 AND a.id IS NOT NULL)`
+
+// exists is the condition that the village (alias) exists on the cutoff
+// date (parameter): villages merged away or split up before it, or created
+// after it, are not counted.
+func exists(alias, param string) string {
+	return ` AND lv_exists_on(` + alias + `.established_on, ` + alias + `.dissolved_on, ` + param + `::date)`
+}
 
 func pick(want map[string]bool, keys ...string) []string {
 	var out []string
@@ -463,4 +478,12 @@ ON CONFLICT (metric, region_id, period) DO UPDATE SET
 WHERE (s.numerator, s.denominator, s.threshold, s.status, s.setting_from)
   IS DISTINCT FROM (excluded.numerator, excluded.denominator, excluded.threshold, excluded.status, excluded.setting_from)`,
 		pq.Array(keys), pq.Array(kinds), pq.Array(values), pq.Array(comps), pq.Array(fromStrs), p.String(), now, run)
+}
+
+func keysOf(ms []Metric) []string {
+	out := make([]string, len(ms))
+	for i, m := range ms {
+		out[i] = m.Key
+	}
+	return out
 }

@@ -40,7 +40,7 @@ WITH lectured AS (
 raised AS (
   INSERT INTO alerts AS a (rule, region_id, period, severity, state, raised_at)
   SELECT 'lecture_reminder', v.id, $3, 'reminder', 'open', $4 FROM regions v
-  WHERE v.level = 5 AND v.id NOT IN (SELECT village_id FROM lectured)
+  WHERE v.level = 5 AND v.dissolved_on IS NULL AND v.id NOT IN (SELECT village_id FROM lectured)
   ON CONFLICT (rule, region_id, period) DO NOTHING
   RETURNING a.id, a.region_id),
 old AS (

@@ -333,7 +333,7 @@ func (db *DB) DutyStatuses(ctx context.Context, path string, p period.Period, pg
 		return tx.Select(&rows, `
 WITH v AS (
   SELECT `+regionCols+` FROM regions r
-  WHERE r.level = 5 AND r.path <@ $1::ltree AND r.code > $2 ORDER BY r.code LIMIT $3
+  WHERE r.level = 5 AND r.path <@ $1::ltree AND r.dissolved_on IS NULL AND r.code > $2 ORDER BY r.code LIMIT $3
 )
 SELECT v.*, s.* FROM v LEFT JOIN LATERAL (
   SELECT

@@ -135,17 +135,35 @@ func (im *importer) resolveVillages(rows []ImportRow) error {
 		}
 	}
 	var found []struct {
-		ID   int64  `db:"id"`
-		Code string `db:"code"`
+		ID        int64  `db:"id"`
+		Code      string `db:"code"`
+		Dissolved string `db:"dissolved"`
+		Successor string `db:"successor"`
 	}
-	if err := im.tx.Select(&found, `SELECT id, code FROM regions WHERE level = 5 AND code = ANY($1)`, pq.Array(codes)); err != nil {
+	if err := im.tx.Select(&found, `SELECT v.id, v.code, coalesce(v.dissolved_on::text, '') AS dissolved, coalesce(s.code, '') AS successor
+		FROM regions v LEFT JOIN regions s ON s.id = v.successor_id WHERE v.level = 5 AND v.code = ANY($1)`, pq.Array(codes)); err != nil {
 		return err
 	}
 	im.villages = make(map[string]int64, len(found))
+	dissolved := map[string][2]string{}
 	for _, v := range found {
+		if v.Dissolved != "" {
+			dissolved[v.Code] = [2]string{v.Dissolved, v.Successor}
+			continue
+		}
 		im.villages[v.Code] = v.ID
 	}
 	for _, r := range rows {
+		if d, ok := dissolved[r.VillageCode]; ok {
+			zh, en := "", ""
+			if d[1] != "" {
+				zh, en = "（已并入 "+d[1]+"，请登记到该村(社区)）", " (merged into "+d[1]+": record it there)"
+			}
+			im.add(r.Line, im.f.VillageCol,
+				fmt.Sprintf("村(社区) %s 已于 %s 撤并%s", r.VillageCode, d[0], zh),
+				fmt.Sprintf("village %s was dissolved on %s%s", r.VillageCode, d[0], en))
+			continue
+		}
 		if _, ok := im.villages[r.VillageCode]; !ok && r.VillageCode != "" {
 			im.add(r.Line, im.f.VillageCol,
 				fmt.Sprintf("村(社区)代码 %s 不存在或不在您的数据范围内", r.VillageCode),

@@ -93,7 +93,7 @@ func (db *DB) Children(ctx context.Context, parentID int64, p Page) ([]*core.Reg
 	var rows []*core.Region
 	err := db.ReadInScope(ctx, func(tx *Tx) error {
 		return tx.Select(&rows, `SELECT `+regionCols+` FROM regions r
-			WHERE r.parent_id = $1 AND r.code > $2 ORDER BY r.code LIMIT $3`, parentID, p.After, p.First+1)
+			WHERE r.parent_id = $1 AND r.dissolved_on IS NULL AND r.code > $2 ORDER BY r.code LIMIT $3`, parentID, p.After, p.First+1)
 	})
 	return trim(rows, p.First, err)
 }
@@ -102,7 +102,7 @@ func (db *DB) Children(ctx context.Context, parentID int64, p Page) ([]*core.Reg
 func (db *DB) CountChildren(ctx context.Context, parentID int64) (int, error) {
 	var n int
 	err := db.ReadInScope(ctx, func(tx *Tx) error {
-		return tx.Get(&n, `SELECT count(*) FROM regions r WHERE r.parent_id = $1`, parentID)
+		return tx.Get(&n, `SELECT count(*) FROM regions r WHERE r.parent_id = $1 AND r.dissolved_on IS NULL`, parentID)
 	})
 	return n, err
 }
@@ -134,6 +134,8 @@ type VillageFilter struct {
 	HasTitle     *bool             // holds a retained provincial title
 	Batch        *int              // batch of that provincial title
 	NameContains string
+	// IncludeDissolved lists villages merged away or split up too (they stay as history).
+	IncludeDissolved bool
 }
 
 // villageWhere builds the shared WHERE clause of Villages and CountVillages;
@@ -142,6 +144,9 @@ func villageWhere(path string, f VillageFilter) (string, []any) {
 	args := []any{path}
 	var b strings.Builder
 	b.WriteString(`r.level = 5 AND r.path <@ $1::ltree`)
+	if !f.IncludeDissolved {
+		b.WriteString(` AND r.dissolved_on IS NULL`)
+	}
 	add := func(cond string, v any) {
 		args = append(args, v)
 		b.WriteString(" AND ")
@@ -280,12 +285,15 @@ func (db *DB) AddVillagerGroup(ctx context.Context, villageID int64, name string
 
 // requireVillage checks that the id is a village in scope.
 func requireVillage(tx *Tx, id int64) error {
-	var ok bool
-	if err := tx.Get(&ok, `SELECT EXISTS (SELECT 1 FROM regions WHERE id = $1 AND level = 5)`, id); err != nil {
+	var dissolved []sql.NullString
+	if err := tx.Select(&dissolved, `SELECT dissolved_on::text FROM regions WHERE id = $1 AND level = 5`, id); err != nil {
 		return err
 	}
-	if !ok {
+	if len(dissolved) == 0 {
 		return core.NotFound("村(社区) / village").WithField("input", "villageId")
+	}
+	if d := dissolved[0]; d.Valid {
+		return core.Errorf(core.EINVALID, "该村(社区)已于 %s 撤并，不能再登记", "the village was dissolved on %s: nothing more can be recorded for it", d.String).WithField("input", "villageId")
 	}
 	return nil
 }

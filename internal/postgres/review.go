@@ -272,10 +272,19 @@ func reviewStale(tx *Tx, r *core.Review) (string, error) {
 	err := tx.Get(&changed, `SELECT EXISTS (SELECT 1 FROM review_proposals WHERE review_id = $1 AND updated_at > $2)
 		OR EXISTS (SELECT 1 FROM review_findings WHERE review_id = $1 AND (created_at > $2 OR superseded_at > $2))
 		OR EXISTS (SELECT 1 FROM review_rectifications WHERE review_id = $1 AND updated_at > $2)`, r.ID, *r.EvaluatedAt)
+	if err != nil {
+		return "", err
+	}
+	if changed {
+		return "评估后建议、检查结论或整改有变化 / proposals, findings or rectifications changed since the evaluation", nil
+	}
+	// A division adjustment in the district since the evaluation.
+	err = tx.Get(&changed, `SELECT EXISTS (SELECT 1 FROM division_changes c WHERE c.at > $2
+		AND EXISTS (SELECT 1 FROM unnest(c.paths) AS p(path) WHERE p.path <@ $1::ltree))`, r.AreaPath, *r.EvaluatedAt)
 	if err != nil || !changed {
 		return "", err
 	}
-	return "评估后建议、检查结论或整改有变化 / proposals, findings or rectifications changed since the evaluation", nil
+	return "评估后本区有区划调整 / a division adjustment in the district since the evaluation", nil
 }
 
 func requireFresh(tx *Tx, r *core.Review) error {

@@ -177,7 +177,8 @@ func evaluate(tx *Tx, ids []int64, year int, spec EvaluateSpec, st evaluateSetti
 		{"totals", `CREATE TEMP TABLE rv_tot ON COMMIT DROP AS
 			SELECT rv.id AS review_id, count(x.id) AS n, floor($2::numeric * count(x.id))::int AS max_keep
 			FROM reviews rv JOIN regions d ON d.id = rv.region_id LEFT JOIN regions x ON subpath(x.path, 0, 3) = d.path AND x.level = 5
-			WHERE rv.id = ANY($1) GROUP BY rv.id`, []any{rids, st.capRaw}},
+			  AND lv_exists_on(x.established_on, x.dissolved_on, make_date($3, 12, 31))
+			WHERE rv.id = ANY($1) GROUP BY rv.id`, []any{rids, st.capRaw, year}},
 		{"standards", `CREATE TEMP TABLE rv_s (review_id bigint, village_id bigint, standard text, result text, source text,
 			note text, note_en text, numbers jsonb) ON COMMIT DROP`, nil},
 	}
@@ -272,6 +273,19 @@ LEFT JOIN LATERAL (
   ORDER BY x.rechecked_on DESC, x.id DESC LIMIT 1) rc ON f.result = 'fail'
 WHERE f.superseded_at IS NULL`); err != nil {
 		return fmt.Errorf("review evaluation findings: %w", err)
+	}
+
+	// Rules C1-C3 applied by division adjustments up to the end of the review
+	// year and not yet decided by an earlier review.
+	if _, err := tx.Exec(`
+INSERT INTO rv_s (review_id, village_id, standard, result, source, note, note_en, numbers)
+SELECT v.review_id, v.village_id, r.rule, CASE r.rule WHEN 'C2' THEN 'fail' ELSE 'pass' END, 'division',
+  '区划调整：' || r.note || '（' || c.decision_document || '）',
+  'division adjustment: ' || r.note_en || ' (' || c.decision_document || ')', '[]'::jsonb
+FROM rv_v v JOIN title_division_rulings r ON r.title_id = v.title_id
+JOIN division_changes c ON c.id = r.change_id
+WHERE (r.review_id IS NULL OR r.review_id = v.review_id) AND r.effective_on <= make_date($1, 12, 31)`, year); err != nil {
+		return fmt.Errorf("review evaluation division rulings: %w", err)
 	}
 
 	// Accepted proposals of the towns.
@@ -508,6 +522,12 @@ SELECT $4, $5, $6, 'title.status_change', 'title', u.id, u.village_id,
     'DecisionDocument', u.decision_document, 'Version', u.version, 'CreatedAt', u.created_at, 'UpdatedAt', u.updated_at,
     'Reason', u.explanation)
 FROM u JOIN old o ON o.id = u.id`, r.ID, doc, revDate(in.DecidedOn), actorIDOf(a), a.Name, string(a.Role)); err != nil {
+			return err
+		}
+		// The division rulings this review decided.
+		if _, err := tx.Exec(`UPDATE title_division_rulings d SET review_id = $1
+			FROM review_results x WHERE x.review_id = $1 AND d.title_id = x.title_id AND d.review_id IS NULL
+			  AND d.effective_on <= make_date($2, 12, 31)`, r.ID, r.Year); err != nil {
 			return err
 		}
 		before := *r
