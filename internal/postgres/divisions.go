@@ -254,6 +254,14 @@ func (d *divTx) village(code, field string) (divRegion, error) {
 	return r, nil
 }
 
+// dissolvable checks that a village about to be dissolved existed before the effective date.
+func (d *divTx) dissolvable(v divRegion, field string) error {
+	if v.EstablishedOn != nil && !revCivil(*v.EstablishedOn).Before(d.eff) {
+		return divInvalid(field, "%s 于 %s 设立，不能在同一天撤并", "%s was established on %s: it cannot be dissolved the same day", v.Code, revDate(*v.EstablishedOn))
+	}
+	return nil
+}
+
 // town returns an existing, undissolved town in scope by code.
 func (d *divTx) town(code, field string) (divRegion, error) {
 	var r divRegion
@@ -403,6 +411,9 @@ func (db *DB) MergeVillages(ctx context.Context, in MergeVillages) (*DivisionRes
 			if err != nil {
 				return err
 			}
+			if err := d.dissolvable(s, "sourceCodes"); err != nil {
+				return err
+			}
 			sources = append(sources, s)
 		}
 		if in.NewName != "" {
@@ -470,6 +481,11 @@ func (db *DB) SplitVillage(ctx context.Context, in SplitVillage) (*DivisionResul
 	return db.adjust(ctx, core.DivisionSplit, in.DivisionInput, func(d *divTx) (err error) {
 		if src, err = d.village(in.VillageCode, "villageCode"); err != nil {
 			return err
+		}
+		if !in.SourceContinues {
+			if err := d.dissolvable(src, "villageCode"); err != nil {
+				return err
+			}
 		}
 		min := 1
 		if !in.SourceContinues {

@@ -48,7 +48,9 @@ func TestDivisionAdjustmentsInTheReview(t *testing.T) {
 	revs, err := f.svc.Open(city, "3201", 2026)
 	f.must(err)
 	lishui, gc := revs[0], revs[1]
-	gcv := func(n int) string { return "3201180012" + []string{"01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12"}[n-1] }
+	gcv := func(n int) string {
+		return "3201180012" + []string{"01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12"}[n-1]
+	}
 
 	// Bad input: nothing is written.
 	_, err = f.db.RenameVillage(town(1), postgres.RenameVillage{DivisionInput: div(6, 15, "高政复〔2026〕12号"), VillageCode: code(1), Name: "x"})
