@@ -6,11 +6,14 @@ import (
 	"net/http"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 
 	"github.com/lawvillage/lawvillage/internal/apptest"
 	"github.com/lawvillage/lawvillage/internal/core"
+	"github.com/lawvillage/lawvillage/internal/metrics"
+	"github.com/lawvillage/lawvillage/internal/period"
 	"github.com/lawvillage/lawvillage/internal/postgres"
 )
 
@@ -73,6 +76,28 @@ func TestReviewAPICycleAndScope(t *testing.T) {
 		t.Fatalf("openReview %+v", opened)
 	}
 	rid := opened.Reviews[0].ID
+
+	// Three days before the survey's deadline the district gets a reminder,
+	// named for people in both languages.
+	at := *env.DB // the same pool on another clock, leaving the server's alone
+	at.Now = func() time.Time { return time.Date(2026, 5, 28, 9, 0, 0, 0, period.Location()) }
+	if _, err := at.RemindReviewDeadlines(env.System, metrics.AlertEventsChannel, 0); err != nil {
+		t.Fatal(err)
+	}
+	var reminders struct {
+		Alerts struct {
+			Nodes []struct {
+				Rule, Name, NameEn, Severity string
+				Value                        float64
+			}
+		}
+	}
+	field(t, env.Do(t, tok["district"], `{ region(code: "320117") { alerts(filter: {rule: "review_deadline_survey"}, first: 5) {
+		nodes { rule name nameEn severity value } } } }`, nil), "region", &reminders)
+	if n := reminders.Alerts.Nodes; len(n) != 1 || n[0].Name != "复核摸底阶段即将截止（镇(街道)报送撤销、注销建议）" ||
+		n[0].NameEn != "review survey stage due soon (towns' revocation and cancellation proposals)" || n[0].Severity != "REMINDER" || n[0].Value != 3 {
+		t.Fatalf("reminder %+v", reminders)
+	}
 
 	// A town proposes for its own villages only.
 	v201 := villageID(t, env, tok["town1"], "320117001201")

@@ -7164,7 +7164,7 @@ enum AlertState {
 type Alert implements Node {
   """全局 ID。Global ID."""
   id: ID!
-  """规则（指标键或 lecture_reminder）。Rule: a metric key, or lecture_reminder."""
+  """规则（指标键、lecture_reminder 或复核阶段截止提醒 review_deadline_<阶段>）。Rule: a metric key, lecture_reminder, or review_deadline_<stage> (a review stage due soon: survey, first_review, city_review, province_evaluation)."""
   rule: String!
   """规则中文名。Rule name in Chinese."""
   name: String!
