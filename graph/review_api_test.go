@@ -2,6 +2,7 @@ package graph_test
 
 import (
 	"bytes"
+	"encoding/csv"
 	"io"
 	"net/http"
 	"slices"
@@ -317,6 +318,26 @@ func TestReviewAPICycleAndScope(t *testing.T) {
 		t.Fatalf("附件2 rows %q", rows)
 	}
 	wantUserError(t, env.Do(t, tok["town1"], mExport, map[string]any{"t": "REVOCATIONS", "f": "CSV"}), "exportReviewTable", "NOT_FOUND")
+	// The city exports one table of all its districts, with a district column.
+	mCityExport := `mutation { exportReviewTable(input: {areaCode: "3201", year: 2026, table: REVOCATIONS, format: CSV}) {
+		export { url expiresAt filename } ` + ueFields + ` } }`
+	field(t, env.Do(t, tok["city"], mCityExport, nil), "exportReviewTable", &ex)
+	if ex.Export.Filename != "附件2_建议撤销省级民主法治示范村(社区)名单汇总表_南京市_2026.csv" {
+		t.Fatalf("city export %+v", ex)
+	}
+	resp, err = http.Get(ex.Export.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	recs, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(body, []byte("\ufeff")))).ReadAll()
+	if err != nil || len(recs) != 4 || !slices.Equal(recs[2][:4], []string{"序号", "所属县(市、区)", "所属镇(街道)", "村(社区)名称"}) ||
+		!slices.Equal(recs[3][:5], []string{"1", "溧水区", "永阳街道", "秋湖村委会", "320117001201"}) {
+		t.Fatalf("city 附件2 %q: %v", recs, err)
+	}
+	wantUserError(t, env.Do(t, tok["district"], mCityExport, nil), "exportReviewTable", "NOT_FOUND")
+	wantUserError(t, env.Do(t, tok["wuxi"], mCityExport, nil), "exportReviewTable", "NOT_FOUND")
 	wantUserError(t, env.Do(t, tok["wuxi"], mExport, map[string]any{"t": "TOP_TEN", "f": "CSV"}), "exportReviewTable", "NOT_FOUND")
 
 	// A village's own result, for the town that holds it; null for another town.
