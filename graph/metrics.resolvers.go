@@ -26,13 +26,13 @@ func (r *alertResolver) ID(ctx context.Context, obj *core.Alert) (string, error)
 
 // Name is the resolver for the name field.
 func (r *alertResolver) Name(ctx context.Context, obj *core.Alert) (string, error) {
-	zh, _ := ruleNames(obj.Rule)
+	zh, _ := metrics.RuleNames(obj.Rule)
 	return zh, nil
 }
 
 // NameEn is the resolver for the nameEn field.
 func (r *alertResolver) NameEn(ctx context.Context, obj *core.Alert) (string, error) {
-	_, en := ruleNames(obj.Rule)
+	_, en := metrics.RuleNames(obj.Rule)
 	return en, nil
 }
 
@@ -102,13 +102,13 @@ func (r *jobRunResolver) Rows(ctx context.Context, obj *postgres.JobRun) (*int, 
 
 // Name is the resolver for the name field.
 func (r *metricValueResolver) Name(ctx context.Context, obj *core.MetricValue) (string, error) {
-	zh, _ := ruleNames(obj.Metric)
+	zh, _ := metrics.RuleNames(obj.Metric)
 	return zh, nil
 }
 
 // NameEn is the resolver for the nameEn field.
 func (r *metricValueResolver) NameEn(ctx context.Context, obj *core.MetricValue) (string, error) {
-	_, en := ruleNames(obj.Metric)
+	_, en := metrics.RuleNames(obj.Metric)
 	return en, nil
 }
 

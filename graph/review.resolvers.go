@@ -13,6 +13,7 @@ import (
 	"github.com/lawvillage/lawvillage/graph/generated"
 	"github.com/lawvillage/lawvillage/graph/model"
 	"github.com/lawvillage/lawvillage/internal/core"
+	"github.com/lawvillage/lawvillage/internal/metrics"
 	"github.com/lawvillage/lawvillage/internal/period"
 	"github.com/lawvillage/lawvillage/internal/postgres"
 	"github.com/lawvillage/lawvillage/internal/review"
@@ -397,7 +398,7 @@ func (r *reviewNumberResolver) Name(ctx context.Context, obj *core.ReviewNumber)
 	if obj.Metric == "family_rule" {
 		return "有家规家训的户", nil
 	}
-	zh, _ := ruleNames(obj.Metric)
+	zh, _ := metrics.RuleNames(obj.Metric)
 	return zh, nil
 }
 
@@ -406,7 +407,7 @@ func (r *reviewNumberResolver) NameEn(ctx context.Context, obj *core.ReviewNumbe
 	if obj.Metric == "family_rule" {
 		return "households with a family rule", nil
 	}
-	_, en := ruleNames(obj.Metric)
+	_, en := metrics.RuleNames(obj.Metric)
 	return en, nil
 }
 

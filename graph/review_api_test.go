@@ -2,15 +2,19 @@ package graph_test
 
 import (
 	"bytes"
+	"encoding/csv"
 	"io"
 	"net/http"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 
 	"github.com/lawvillage/lawvillage/internal/apptest"
 	"github.com/lawvillage/lawvillage/internal/core"
+	"github.com/lawvillage/lawvillage/internal/metrics"
+	"github.com/lawvillage/lawvillage/internal/period"
 	"github.com/lawvillage/lawvillage/internal/postgres"
 )
 
@@ -73,6 +77,28 @@ func TestReviewAPICycleAndScope(t *testing.T) {
 		t.Fatalf("openReview %+v", opened)
 	}
 	rid := opened.Reviews[0].ID
+
+	// Three days before the survey's deadline the district gets a reminder,
+	// named for people in both languages.
+	at := *env.DB // the same pool on another clock, leaving the server's alone
+	at.Now = func() time.Time { return time.Date(2026, 5, 28, 9, 0, 0, 0, period.Location()) }
+	if _, err := at.RemindReviewDeadlines(env.System, metrics.AlertEventsChannel, 0); err != nil {
+		t.Fatal(err)
+	}
+	var reminders struct {
+		Alerts struct {
+			Nodes []struct {
+				Rule, Name, NameEn, Severity string
+				Value                        float64
+			}
+		}
+	}
+	field(t, env.Do(t, tok["district"], `{ region(code: "320117") { alerts(filter: {rule: "review_deadline_survey"}, first: 5) {
+		nodes { rule name nameEn severity value } } } }`, nil), "region", &reminders)
+	if n := reminders.Alerts.Nodes; len(n) != 1 || n[0].Name != "复核摸底阶段即将截止（镇(街道)报送撤销、注销建议）" ||
+		n[0].NameEn != "review survey stage due soon (towns' revocation and cancellation proposals)" || n[0].Severity != "REMINDER" || n[0].Value != 3 {
+		t.Fatalf("reminder %+v", reminders)
+	}
 
 	// A town proposes for its own villages only.
 	v201 := villageID(t, env, tok["town1"], "320117001201")
@@ -292,6 +318,26 @@ func TestReviewAPICycleAndScope(t *testing.T) {
 		t.Fatalf("附件2 rows %q", rows)
 	}
 	wantUserError(t, env.Do(t, tok["town1"], mExport, map[string]any{"t": "REVOCATIONS", "f": "CSV"}), "exportReviewTable", "NOT_FOUND")
+	// The city exports one table of all its districts, with a district column.
+	mCityExport := `mutation { exportReviewTable(input: {areaCode: "3201", year: 2026, table: REVOCATIONS, format: CSV}) {
+		export { url expiresAt filename } ` + ueFields + ` } }`
+	field(t, env.Do(t, tok["city"], mCityExport, nil), "exportReviewTable", &ex)
+	if ex.Export.Filename != "附件2_建议撤销省级民主法治示范村(社区)名单汇总表_南京市_2026.csv" {
+		t.Fatalf("city export %+v", ex)
+	}
+	resp, err = http.Get(ex.Export.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	recs, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(body, []byte("\ufeff")))).ReadAll()
+	if err != nil || len(recs) != 4 || !slices.Equal(recs[2][:4], []string{"序号", "所属县(市、区)", "所属镇(街道)", "村(社区)名称"}) ||
+		!slices.Equal(recs[3][:5], []string{"1", "溧水区", "永阳街道", "秋湖村委会", "320117001201"}) {
+		t.Fatalf("city 附件2 %q: %v", recs, err)
+	}
+	wantUserError(t, env.Do(t, tok["district"], mCityExport, nil), "exportReviewTable", "NOT_FOUND")
+	wantUserError(t, env.Do(t, tok["wuxi"], mCityExport, nil), "exportReviewTable", "NOT_FOUND")
 	wantUserError(t, env.Do(t, tok["wuxi"], mExport, map[string]any{"t": "TOP_TEN", "f": "CSV"}), "exportReviewTable", "NOT_FOUND")
 
 	// A village's own result, for the town that holds it; null for another town.

@@ -5,19 +5,7 @@ import (
 	"time"
 
 	"github.com/lawvillage/lawvillage/internal/core"
-	"github.com/lawvillage/lawvillage/internal/metrics"
 )
-
-// ruleNames returns the Chinese and English names of an alert rule or metric.
-func ruleNames(rule string) (string, string) {
-	if m, ok := metrics.ByKey(rule); ok {
-		return m.Zh, m.En
-	}
-	if rule == "lecture_reminder" {
-		return "本月尚未开展法治讲座", "no rule-of-law lecture yet this month"
-	}
-	return rule, rule
-}
 
 // tokenCheckEvery is how often an open subscription re-checks its token.
 const tokenCheckEvery = 10 * time.Second

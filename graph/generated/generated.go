@@ -8066,7 +8066,7 @@ enum AlertState {
 type Alert implements Node {
   """全局 ID。Global ID."""
   id: ID!
-  """规则（指标键或 lecture_reminder）。Rule: a metric key, or lecture_reminder."""
+  """规则（指标键、lecture_reminder 或复核阶段截止提醒 review_deadline_<阶段>）。Rule: a metric key, lecture_reminder, or review_deadline_<stage> (a review stage due soon: survey, first_review, city_review, province_evaluation)."""
   rule: String!
   """规则中文名。Rule name in Chinese."""
   name: String!
@@ -9245,7 +9245,7 @@ enum ReviewTable {
   REVOCATIONS
   """附件3 建议注销省级民主法治示范村(社区)名单汇总表。Annex 3: proposed cancellations."""
   CANCELLATIONS
-  """附件4 复核排名前十位的省级民主法治示范村(社区)。Annex 4: the district's top ten."""
+  """附件4 复核排名前十位的省级民主法治示范村(社区)（市、省导出时为各区县的前十位）。Annex 4: the district's top ten (each district's, for a city or province)."""
   TOP_TEN
   """复核情况汇总（每个区县一行）。The review summary, one row per district."""
   SUMMARY
@@ -9820,7 +9820,7 @@ type ConfirmReviewPayload {
 }
 """导出复核表格。Input of exportReviewTable."""
 input ExportReviewTableInput {
-  """区县代码（汇总表可为市、省）。District code (a city or province for the summary)."""
+  """区县代码；附件2、3、4 也可为市、省代码（辖区内各区县合为一张表，增加所属县(市、区)列，按区县代码排列）；汇总表可为任何区域。A district code; for Annexes 2, 3 and 4 also a city or province code (one table of all its districts, with a district column, by district code); any area for the summary."""
   areaCode: DivisionCode!
   """复核年度。Review year."""
   year: Int!

@@ -22,7 +22,7 @@ func exportCmd(ctx context.Context, args []string, out, errw io.Writer) error {
 	}
 	fs := flag.NewFlagSet("export review", flag.ContinueOnError)
 	fs.SetOutput(errw)
-	area := fs.String("area", "", "division code of the district (any area for the summary)")
+	area := fs.String("area", "", "division code of the district, or of a city or province for one table of all its districts (any area for the summary)")
 	year := fs.Int("year", time.Now().Year(), "review year")
 	table := fs.String("table", "", "2 (附件2 revocations), 3 (附件3 cancellations), 4 (附件4 top ten) or summary")
 	format := fs.String("format", "xlsx", "xlsx or csv (UTF-8 with BOM)")

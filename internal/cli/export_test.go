@@ -99,6 +99,19 @@ func TestReviewExportCommand(t *testing.T) {
 	if len(rows) != 4 || rows[3][3] != "320117001201" {
 		t.Fatalf("附件4 rows %q", rows)
 	}
+	// The city's table: the same rows with the district's name.
+	cityPath := filepath.Join(dir, "city-a2.csv")
+	if code, msg := run("review", "--area", "3201", "--year", "2026", "--table", "2", "--format", "csv", "--out", cityPath); code != 0 {
+		t.Fatalf("exit %d: %s", code, msg)
+	}
+	data, err = os.ReadFile(cityPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err = csv.NewReader(bytes.NewReader(bytes.TrimPrefix(data, []byte("\ufeff")))).ReadAll()
+	if err != nil || len(recs) != 5 || recs[2][1] != "所属县(市、区)" || !slices.Equal(recs[4][:4], []string{"2", "溧水区", "白马镇", "石头寨村委会"}) {
+		t.Fatalf("city 附件2 %q: %v", recs, err)
+	}
 	if code, msg := run("review", "--area", "320117", "--year", "2026", "--table", "5"); code != 1 || !strings.Contains(msg, "summary") {
 		t.Fatalf("bad table: exit %d: %s", code, msg)
 	}

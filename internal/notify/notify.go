@@ -101,11 +101,7 @@ WHERE e.id BETWEEN $1 AND $2 ORDER BY t.code, r.code, e.id`, first, last); err !
 	paths := map[int64]string{}
 	var towns []int64
 	for _, e := range events {
-		if m, ok := metrics.ByKey(e.Rule); ok {
-			e.RuleZh, e.RuleEn = m.Zh, m.En
-		} else if e.Rule == "lecture_reminder" {
-			e.RuleZh, e.RuleEn = "本月尚未开展法治讲座", "no rule-of-law lecture yet this month"
-		}
+		e.RuleZh, e.RuleEn = metrics.RuleNames(e.Rule)
 		d := digests[e.TownID]
 		if d == nil {
 			d = &Digest{TownCode: e.TownCode, TownName: e.TownName, RunID: runID}

@@ -566,9 +566,14 @@ type ResultFilter struct {
 }
 
 func (f ResultFilter) where(reviewID int64) (string, []any) {
-	return ` WHERE x.review_id = $1 AND ($2 = '' OR x.recommendation = $2) AND ($3::boolean IS NULL OR x.eliminated = $3)
+	return f.whereReviews(`x.review_id = $1`, reviewID)
+}
+
+// whereReviews is the filter's WHERE clause after a condition on the reviews ($1 is reviews).
+func (f ResultFilter) whereReviews(cond string, reviews any) (string, []any) {
+	return ` WHERE ` + cond + ` AND ($2 = '' OR x.recommendation = $2) AND ($3::boolean IS NULL OR x.eliminated = $3)
 		AND ($4::boolean IS NULL OR x.brand = $4) AND ($5::boolean IS NULL OR x.national = $5) AND ($6 = 0 OR v.parent_id = $6)`,
-		[]any{reviewID, f.Recommendation, f.Eliminated, f.Brand, f.National, f.TownID}
+		[]any{reviews, f.Recommendation, f.Eliminated, f.Brand, f.National, f.TownID}
 }
 
 func (r *resultRow) out() *core.ReviewResult {
@@ -604,6 +609,26 @@ func (db *DB) ReviewResults(ctx context.Context, reviewID int64, f ResultFilter,
 		out[i] = rows[i].out()
 	}
 	return out, more, nil
+}
+
+// ReviewResultsOf returns the results in scope of several reviews (a city's
+// or province's districts) in one statement: review by review in the order
+// of ids, each ordered as ReviewResults orders one review.
+func (db *DB) ReviewResultsOf(ctx context.Context, reviewIDs []int64, f ResultFilter) ([]*core.ReviewResult, error) {
+	var rows []resultRow
+	where, args := f.whereReviews(`x.review_id = ANY($1::bigint[])`, pq.Array(reviewIDs))
+	err := db.ReadInScope(ctx, func(tx *Tx) error {
+		return tx.Select(&rows, `SELECT `+resultCols+resultFrom+where+`
+			ORDER BY array_position($1::bigint[], x.review_id), x.rank_district NULLS LAST, x.recommendation DESC, v.code`, args...)
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*core.ReviewResult, len(rows))
+	for i := range rows {
+		out[i] = rows[i].out()
+	}
+	return out, nil
 }
 
 // CountReviewResults counts a review's results in scope matching the filter.

@@ -7,6 +7,7 @@ import (
 	"encoding/csv"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -119,13 +120,21 @@ func intOr(v *int) any {
 	return *v
 }
 
-// BuildSheet reads the table of the year's review of the area (a district for
-// 附件2-4; any area for the summary) in the caller's scope.
+// BuildSheet reads the table of the year's review in the caller's scope:
+// 附件2-4 of a district, or of every district of a city or province in one
+// table (see areaSheet); the summary of any area.
 func (s *Service) BuildSheet(ctx context.Context, areaCode string, year int, t Table) (*Sheet, error) {
 	if t == TableSummary {
 		return s.summarySheet(ctx, areaCode, year)
 	}
-	rv, area, err := s.Review(ctx, areaCode, year)
+	area, err := s.area(ctx, areaCode)
+	if err != nil {
+		return nil, err
+	}
+	if area.Level < core.LevelDistrict {
+		return s.areaSheet(ctx, area, year, t)
+	}
+	rv, err := s.reviewOf(ctx, area, year)
 	if err != nil {
 		return nil, err
 	}
@@ -136,6 +145,22 @@ func (s *Service) BuildSheet(ctx context.Context, areaCode string, year int, t T
 		sub += "尚未评估"
 	}
 	sh := &Sheet{Subtitle: sub}
+	f := sh.setTable(t)
+	rows, _, err := s.DB.ReviewResults(ctx, rv.ID, f, 0, -1)
+	if err != nil {
+		return nil, err
+	}
+	sh.FileBase = fmt.Sprintf("%s_%s_%s_%d", sh.Name, sh.Title, area.Name, year)
+	sh.Headers, sh.Widths, sh.Decimal = columns(t)
+	for i, r := range rows {
+		sh.Rows = append(sh.Rows, resultCells(t, i+1, r))
+	}
+	return sh, nil
+}
+
+// setTable names the sheet after the table (附件2, 3 or 4) and returns the
+// filter of the results it lists.
+func (sh *Sheet) setTable(t Table) postgres.ResultFilter {
 	var f postgres.ResultFilter
 	switch t {
 	case TableRevocations:
@@ -149,30 +174,131 @@ func (s *Service) BuildSheet(ctx context.Context, areaCode string, year int, t T
 		yes := true
 		f.Brand = &yes
 	}
-	rows, _, err := s.DB.ReviewResults(ctx, rv.ID, f, 0, -1)
+	return f
+}
+
+// columns returns the headers, widths and two-decimal columns of a district's table.
+func columns(t Table) ([]string, []float64, []bool) {
+	if t == TableTopTen {
+		return []string{"序号", "所属镇(街道)", "村(社区)名称", "区划代码", "获评批次", "综合得分", "四个一", "成效指标", "现场检查", "全市排名", "说明"},
+			[]float64{6, 14, 20, 15, 13, 10, 9, 9, 9, 9, 30},
+			[]bool{false, false, false, false, false, true, true, true, true, false, false}
+	}
+	return []string{"序号", "所属镇(街道)", "村(社区)名称", "区划代码", "获评批次", "情形", "说明"},
+		[]float64{6, 14, 20, 15, 13, 34, 60}, nil
+}
+
+// resultCells is the row of a result in a district's table; n numbers the
+// rows of 附件2 and 附件3 (附件4 shows the rank in the district).
+func resultCells(t Table, n int, r *core.ReviewResult) []any {
+	if t == TableTopTen {
+		note := "列入法治乡村建设品牌村目录"
+		if r.National {
+			note += "；推荐申报全国民主法治示范村(社区)"
+		}
+		return []any{intOr(r.RankDistrict), r.TownName, r.VillageName, r.VillageCode, batchText(r),
+			num(r.Score), pctPoints(r.Compliance), pctPoints(r.Outcomes), pctPoints(r.Inspection), intOr(r.RankCity), note}
+	}
+	return []any{n, r.TownName, r.VillageName, r.VillageCode, batchText(r), causesText(r.Causes), r.Explanation}
+}
+
+// DistrictHeader heads the district column of a city's or province's table.
+const DistrictHeader = "所属县(市、区)"
+
+// areaSheet is 附件2, 3 or 4 of every district of a city or province (a
+// region above the district) in one table: the district's layout with a
+// 所属县(市、区) column after 序号; the districts by code, the rows of each
+// in the order of its own table (附件2 and 附件3 numbered through the whole
+// table; 附件4 shows each village's rank in its district). Only reviews and
+// results in the caller's scope are read, as everywhere.
+func (s *Service) areaSheet(ctx context.Context, a *core.Region, year int, t Table) (*Sheet, error) {
+	rs, err := s.DB.ReviewsAt(ctx, a.Path, year)
 	if err != nil {
 		return nil, err
 	}
-	sh.FileBase = fmt.Sprintf("%s_%s_%s_%d", sh.Name, sh.Title, area.Name, year)
-	switch t {
-	case TableRevocations, TableCancellations:
-		sh.Headers = []string{"序号", "所属镇(街道)", "村(社区)名称", "区划代码", "获评批次", "情形", "说明"}
-		sh.Widths = []float64{6, 14, 20, 15, 13, 34, 60}
-		for i, r := range rows {
-			sh.Rows = append(sh.Rows, []any{i + 1, r.TownName, r.VillageName, r.VillageCode, batchText(r), causesText(r.Causes), r.Explanation})
+	var revs []*core.Review
+	var regionIDs []int64
+	for _, r := range rs {
+		if strings.HasPrefix(r.AreaPath, a.Path+".") {
+			revs = append(revs, r)
+			regionIDs = append(regionIDs, r.RegionID)
 		}
-	case TableTopTen:
-		sh.Headers = []string{"序号", "所属镇(街道)", "村(社区)名称", "区划代码", "获评批次", "综合得分", "四个一", "成效指标", "现场检查", "全市排名", "说明"}
-		sh.Widths = []float64{6, 14, 20, 15, 13, 10, 9, 9, 9, 9, 30}
-		sh.Decimal = []bool{false, false, false, false, false, true, true, true, true, false, false}
-		for _, r := range rows {
-			note := "列入法治乡村建设品牌村目录"
-			if r.National {
-				note += "；推荐申报全国民主法治示范村(社区)"
-			}
-			sh.Rows = append(sh.Rows, []any{intOr(r.RankDistrict), r.TownName, r.VillageName, r.VillageCode, batchText(r),
-				num(r.Score), pctPoints(r.Compliance), pctPoints(r.Outcomes), pctPoints(r.Inspection), intOr(r.RankCity), note})
+	}
+	noReview := core.NotFound("复核 / review").WithField("input", "areaCode")
+	if len(revs) == 0 {
+		return nil, noReview
+	}
+	regions, err := s.DB.RegionsByIDs(ctx, regionIDs)
+	if err != nil {
+		return nil, err
+	}
+	type district struct {
+		rv     *core.Review
+		region *core.Region
+	}
+	var ds []district
+	for i, r := range revs {
+		if regions[i] != nil {
+			ds = append(ds, district{r, regions[i]})
 		}
+	}
+	if len(ds) == 0 {
+		return nil, noReview
+	}
+	slices.SortFunc(ds, func(x, y district) int { return strings.Compare(x.region.Code, y.region.Code) })
+
+	ids := make([]int64, len(ds))
+	names := make(map[int64]string, len(ds))
+	var first, last string
+	var pending []string
+	for i, d := range ds {
+		ids[i], names[d.rv.ID] = d.rv.ID, d.region.Name
+		if d.rv.EvaluatedAt == nil {
+			pending = append(pending, d.region.Name)
+			continue
+		}
+		day := d.rv.EvaluatedAt.In(shanghai).Format("2006-01-02")
+		if first == "" || day < first {
+			first = day
+		}
+		last = max(last, day)
+	}
+	bureau := "司法局"
+	if a.Level == core.LevelProvince {
+		bureau = "司法厅"
+	}
+	sub := fmt.Sprintf("填报单位：%s%s（盖章）　　复核年度：%d　　评估时间：", a.Name, bureau, year)
+	switch {
+	case first == "":
+		sub += "尚未评估"
+	case first == last:
+		sub += first
+	default:
+		sub += first + " 至 " + last
+	}
+	if first != "" && len(pending) > 0 {
+		const listed = 5
+		list := strings.Join(pending[:min(len(pending), listed)], "、")
+		if len(pending) > listed {
+			list += fmt.Sprintf("等%d个县(市、区)", len(pending))
+		}
+		sub += "（尚未评估：" + list + "）"
+	}
+
+	sh := &Sheet{Subtitle: sub}
+	f := sh.setTable(t)
+	rows, err := s.DB.ReviewResultsOf(ctx, ids, f)
+	if err != nil {
+		return nil, err
+	}
+	sh.FileBase = fmt.Sprintf("%s_%s_%s_%d", sh.Name, sh.Title, a.Name, year)
+	headers, widths, decimal := columns(t)
+	sh.Headers, sh.Widths = slices.Insert(headers, 1, DistrictHeader), slices.Insert(widths, 1, 14)
+	if decimal != nil {
+		sh.Decimal = slices.Insert(decimal, 1, false)
+	}
+	for i, r := range rows {
+		sh.Rows = append(sh.Rows, slices.Insert(resultCells(t, i+1, r), 1, any(names[r.ReviewID])))
 	}
 	return sh, nil
 }

@@ -3,18 +3,24 @@ package review_test
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/lib/pq"
 
 	"github.com/lawvillage/lawvillage/internal/core"
+	"github.com/lawvillage/lawvillage/internal/notify"
 	"github.com/lawvillage/lawvillage/internal/period"
 	"github.com/lawvillage/lawvillage/internal/postgres"
 	"github.com/lawvillage/lawvillage/internal/regionimport"
@@ -769,13 +775,53 @@ func TestReviewDeadlineReminders(t *testing.T) {
 	at := func(m time.Month, d int) {
 		f.db.Now = func() time.Time { return time.Date(2026, m, d, 8, 0, 0, 0, period.Location()) }
 	}
-	remind := func(raised, resolved int) {
+	remind := func(raised, resolved int) postgres.ReminderResult {
 		t.Helper()
 		res, err := f.svc.RemindDeadlines(f.sys, 0)
 		f.must(err)
 		if res.Raised != raised || res.Resolved != resolved {
 			t.Fatalf("reminders %+v, want %d raised, %d resolved", res, raised, resolved)
 		}
+		return res
+	}
+	// The district's webhooks (plain JSON and a WeCom robot) get the
+	// reminders as digests, named for people.
+	var mu sync.Mutex
+	var bodies []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		bodies = append(bodies, string(b))
+		mu.Unlock()
+		_, _ = w.Write([]byte(`{"errcode":0}`))
+	}))
+	defer srv.Close()
+	f.exec(`INSERT INTO webhooks (region_id, url, format) SELECT id, $2 || '/' || f, f FROM regions, unnest(ARRAY['json', 'wecom']) f
+		WHERE code = $1`, "320117", srv.URL)
+	notifier := notify.New(f.db, testenv.Quiet)
+	deliver := func(res postgres.ReminderResult) (digest notify.Digest, wecom string) {
+		t.Helper()
+		mu.Lock()
+		bodies = nil
+		mu.Unlock()
+		if d, err := notifier.Deliver(f.sys, res.FirstEvent, res.LastEvent, 0); err != nil || d.Delivered != 2 {
+			t.Fatalf("delivered %+v: %v", d, err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for _, b := range bodies {
+			var m struct {
+				MsgType  string `json:"msgtype"`
+				Markdown struct{ Content string }
+			}
+			f.must(json.Unmarshal([]byte(b), &m))
+			if m.MsgType == "markdown" {
+				wecom = m.Markdown.Content
+			} else {
+				f.must(json.Unmarshal([]byte(b), &digest))
+			}
+		}
+		return digest, wecom
 	}
 	type alert struct {
 		Rule  string  `db:"rule"`
@@ -794,17 +840,30 @@ func TestReviewDeadlineReminders(t *testing.T) {
 	f.must(err)
 	remind(0, 0) // the survey is due on 31 May; reminders start 7 days before
 	at(time.May, 25)
-	remind(1, 0)
+	res := remind(1, 0)
 	remind(0, 0)
 	if as := alerts(); len(as) != 1 || as[0] != (alert{"review_deadline_survey", "open", 6}) {
 		t.Fatalf("alerts %+v", as)
+	}
+	d, md := deliver(res)
+	if len(d.Events) != 1 || d.TownCode != "320117" || d.Events[0].Rule != "review_deadline_survey" ||
+		d.Events[0].RuleZh != "复核摸底阶段即将截止（镇(街道)报送撤销、注销建议）" ||
+		d.Events[0].RuleEn != "review survey stage due soon (towns' revocation and cancellation proposals)" {
+		t.Fatalf("json digest %+v", d)
+	}
+	if !strings.Contains(md, "**溧水区** 复核摸底阶段即将截止（镇(街道)报送撤销、注销建议）（2026）提醒 · 新增") {
+		t.Fatalf("wecom digest %q", md)
 	}
 	_, err = f.db.AdvanceReview(district, postgres.AdvanceReview{ReviewID: revs[0].ID, To: core.StageFirstReview})
 	f.must(err)
 	remind(0, 1) // the first review is due on 30 July
 	at(time.July, 25)
-	remind(1, 0)
+	res = remind(1, 0)
 	if as := alerts(); len(as) != 2 || as[0].State != "resolved" || as[1] != (alert{"review_deadline_first_review", "open", 5}) {
 		t.Fatalf("alerts %+v", as)
+	}
+	if d, md := deliver(res); len(d.Events) != 1 || d.Events[0].RuleZh != "复核初核阶段即将截止（区报送附件2、3、4）" ||
+		d.Events[0].RuleEn != "review first-review stage due soon (the district files Annexes 2, 3 and 4)" || !strings.Contains(md, "复核初核阶段即将截止") {
+		t.Fatalf("digest %+v %q", d, md)
 	}
 }

@@ -76,16 +76,25 @@ func (s *Service) Review(ctx context.Context, districtCode string, year int) (*c
 	if err != nil {
 		return nil, nil, err
 	}
-	rs, err := s.DB.ReviewsAt(ctx, a.Path, year)
+	r, err := s.reviewOf(ctx, a, year)
 	if err != nil {
 		return nil, nil, err
 	}
+	return r, a, nil
+}
+
+// reviewOf returns the year's review of the district a.
+func (s *Service) reviewOf(ctx context.Context, a *core.Region, year int) (*core.Review, error) {
+	rs, err := s.DB.ReviewsAt(ctx, a.Path, year)
+	if err != nil {
+		return nil, err
+	}
 	for _, r := range rs {
 		if r.RegionID == a.ID {
-			return r, a, nil
+			return r, nil
 		}
 	}
-	return nil, nil, core.NotFound("复核 / review").WithField("input", "areaCode")
+	return nil, core.NotFound("复核 / review").WithField("input", "areaCode")
 }
 
 // MaxSeed bounds generated seeds so they fit a GraphQL Int.
