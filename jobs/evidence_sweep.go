@@ -25,5 +25,5 @@ func EvidenceSweep(svc *evidence.Service) Job {
 // All returns every job of the platform.
 func All(svc *evidence.Service, c *Compliance) []Job {
 	jobs := append([]Job{EvidenceSweep(svc)}, c.Jobs()...)
-	return append(jobs, ReviewJobs(&review.Service{DB: svc.DB, Store: svc.Store})...)
+	return append(jobs, ReviewJobs(&review.Service{DB: svc.DB, Store: svc.Store}, c.Notifier)...)
 }
