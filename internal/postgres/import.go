@@ -127,6 +127,28 @@ func (db *DB) ImportRegions(ctx context.Context, f *regioncsv.File, sha256 strin
 			}
 			return importRejected(bad)
 		}
+		// A code a division adjustment retired (the village moved under a new
+		// code) is not a new region: importing an old listing must not bring it back.
+		var retired []struct {
+			Line int    `db:"line"`
+			Code string `db:"code"`
+			Now  string `db:"now"`
+			Day  string `db:"day"`
+		}
+		if err := tx.Select(&retired, `SELECT DISTINCT ON (s.line) s.line, s.code, r.code AS now, coalesce(v.valid_to::text, '') AS day
+			FROM region_import s JOIN region_versions v ON v.code = s.code JOIN regions r ON r.id = v.region_id
+			WHERE r.code <> s.code AND NOT EXISTS (SELECT 1 FROM regions x WHERE x.code = s.code)
+			ORDER BY s.line, v.valid_to DESC LIMIT 1000`); err != nil {
+			return err
+		}
+		if len(retired) > 0 {
+			for _, m := range retired {
+				bad = append(bad, core.RowError{Row: m.Line, Column: regioncsv.ColCode,
+					Zh: fmt.Sprintf("代码 %s 已于 %s 因区划调整停用（该村(社区)现为 %s）", m.Code, m.Day, m.Now),
+					En: fmt.Sprintf("code %s was retired on %s by a division adjustment (the village is now %s)", m.Code, m.Day, m.Now)})
+			}
+			return importRejected(bad)
+		}
 		progress("writing")
 		for level := 1; level <= 5; level++ {
 			var flags []bool

@@ -9,6 +9,7 @@ import (
 
 	"github.com/lawvillage/lawvillage/internal/core"
 	"github.com/lawvillage/lawvillage/internal/postgres"
+	"github.com/lawvillage/lawvillage/internal/regionimport"
 )
 
 func day(m time.Month, d int) time.Time { return time.Date(2026, m, d, 0, 0, 0, 0, time.UTC) }
@@ -112,6 +113,12 @@ func TestDivisionAdjustmentsInTheReview(t *testing.T) {
 	f.ids[gcv(11)] = f.ids[code(60)]
 	if got := rulesOf(res.Rulings, f.ids, code(60)); !slices.Equal(got, []string{"C3", "C1"}) {
 		t.Fatalf("move rulings %v", got)
+	}
+	// Importing the old listing again does not bring the retired code back.
+	_, err = regionimport.Import(f.sys, f.db, strings.NewReader(csvListing()), nil)
+	wantCode(t, err, core.EIMPORT)
+	if rows := core.AsError(err).Details; len(rows) != 1 || !strings.Contains(rows[0].En, "code "+code(60)+" was retired on 2026-08-01") {
+		t.Fatalf("re-import: %+v", core.AsError(err).Details)
 	}
 	// The district evaluates before the split, so that the split makes the evaluation stale.
 	_, err = f.db.AdvanceReview(gaochun, postgres.AdvanceReview{ReviewID: gc.ID, To: core.StageFirstReview})
