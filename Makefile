@@ -38,6 +38,9 @@ fuzz: build
 	$(GO) test -run '^$$' -fuzz '^FuzzScalars$$' -fuzztime $(FUZZTIME) ./graph/scalars/
 	$(GO) test -run '^$$' -fuzz '^FuzzVillageWhere$$' -fuzztime $(FUZZTIME) ./internal/postgres/
 	$(GO) test -run '^$$' -fuzz '^FuzzAlertWhere$$' -fuzztime $(FUZZTIME) ./internal/postgres/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseCSV$$' -fuzztime $(FUZZTIME) ./internal/recordimport/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseXLSX$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 100x ./internal/recordimport/
+	$(GO) test -run '^$$' -fuzz '^FuzzCells$$' -fuzztime $(FUZZTIME) ./internal/recordimport/
 	$(BIN) devstack exec --dir .data/fuzz -- sh -c '\
 	  $(GO) test -run "^$$" -fuzz "^FuzzVillagesFilter$$" -fuzztime $(FUZZTIME) ./internal/postgres/ && \
 	  $(GO) test -run "^$$" -fuzz "^FuzzAlertsFilter$$" -fuzztime $(FUZZTIME) ./internal/postgres/'

@@ -76,14 +76,19 @@ func (s *sheet) text(r tableRow, col string, max int, required bool) string {
 	return ""
 }
 
+// sciMaxBits bounds the numbers sciInteger expands: below 2^100 (31 digits),
+// room enough for division codes (12 digits) and phone numbers (20 digits).
+const sciMaxBits = 100
+
 // sciInteger turns a number an .xlsx file stores in scientific notation
-// (3.20117001201E+11) into its digits when it is a whole number.
+// (3.20117001201E+11) into its digits when it is a whole number of at most
+// 31 digits; a larger one (1E+600000000) is left as it is, never expanded.
 func sciInteger(v string) (string, bool) {
 	if !strings.ContainsAny(v, "eE") {
 		return v, true
 	}
 	f, _, err := big.ParseFloat(v, 10, 200, big.ToNearestEven)
-	if err != nil || !f.IsInt() || f.Sign() < 0 {
+	if err != nil || !f.IsInt() || f.Sign() < 0 || f.MantExp(nil) > sciMaxBits {
 		return v, false
 	}
 	i, _ := f.Int(nil)
@@ -220,9 +225,11 @@ func (s *sheet) periodCell(r tableRow, col string) (period.Period, bool) {
 		s.add(r.line, col, "必填，不能为空", "required, must not be empty")
 		return period.Period{}, false
 	}
+	// An Excel date counts only when it falls in the years periods allow:
+	// 2026.05 typed in a text cell is May 2026, not day 2026 of Excel (1905).
 	if s.t.xlsx && len(v) > 4 {
-		if f, err := strconv.ParseFloat(v, 64); err == nil && f > 366 {
-			if t, err := excelize.ExcelDateToTime(f, s.t.date1904); err == nil {
+		if f, err := strconv.ParseFloat(v, 64); err == nil && f > 366 && f < 2958466 {
+			if t, err := excelize.ExcelDateToTime(f, s.t.date1904); err == nil && t.Year() >= period.MinYear && t.Year() <= period.MaxYear {
 				v = t.Format("2006-01")
 			}
 		}

@@ -227,27 +227,35 @@ func (s *sheet) checkHeader() error {
 	for _, c := range s.tmpl.Columns {
 		known[c.Name] = true
 	}
+	// A header may be as wide as the file: list at most MaxErrors problems,
+	// as for the rows, so a file of unknown columns cannot fill the memory.
 	var bad []core.RowError
+	omitted := 0
+	add := func(col, zh, en string) {
+		if len(bad) >= MaxErrors {
+			omitted++
+			return
+		}
+		bad = append(bad, core.RowError{Row: 1, Column: col, Zh: zh, En: en})
+	}
 	for i, h := range s.t.header {
 		if h == "" {
 			continue
 		}
 		if !known[h] {
-			bad = append(bad, core.RowError{Row: 1, Column: h,
-				Zh: fmt.Sprintf("无法识别的列 %s（请使用模板中的列名）", quote(h)),
-				En: fmt.Sprintf("unknown column %s (use the template's headers)", quote(h))})
+			add(h, fmt.Sprintf("无法识别的列 %s（请使用模板中的列名）", quote(h)),
+				fmt.Sprintf("unknown column %s (use the template's headers)", quote(h)))
 			continue
 		}
 		if _, dup := s.idx[h]; dup {
-			bad = append(bad, core.RowError{Row: 1, Column: h, Zh: "列名重复", En: "the column appears twice"})
+			add(h, "列名重复", "the column appears twice")
 			continue
 		}
 		s.idx[h] = i
 	}
 	for _, c := range s.tmpl.Columns {
 		if c.Required && !s.has(c.Name) {
-			bad = append(bad, core.RowError{Row: 1, Column: c.Name,
-				Zh: fmt.Sprintf("缺少必填列 %s", c.Name), En: fmt.Sprintf("the required column %s is missing", c.Name)})
+			add(c.Name, fmt.Sprintf("缺少必填列 %s", c.Name), fmt.Sprintf("the required column %s is missing", c.Name))
 		}
 	}
 	if s.tmpl.Kind == core.RecordMediationCase && s.has(ColConcludedOn) != s.has(ColOutcome) {
@@ -255,15 +263,19 @@ func (s *sheet) checkHeader() error {
 		if s.has(ColOutcome) {
 			col = ColConcludedOn
 		}
-		bad = append(bad, core.RowError{Row: 1, Column: col,
-			Zh: fmt.Sprintf("“%s”和“%s”两列须同时提供", ColConcludedOn, ColOutcome),
-			En: fmt.Sprintf("give the columns %s and %s together", ColConcludedOn, ColOutcome)})
+		add(col, fmt.Sprintf("“%s”和“%s”两列须同时提供", ColConcludedOn, ColOutcome),
+			fmt.Sprintf("give the columns %s and %s together", ColConcludedOn, ColOutcome))
 	}
 	if len(bad) == 0 {
 		return nil
 	}
+	n := len(bad) + omitted
+	if omitted > 0 {
+		bad = append(bad, core.RowError{Row: 1, Zh: fmt.Sprintf("表头另有 %d 处错误未列出", omitted),
+			En: fmt.Sprintf("%d more problems in the header not listed", omitted)})
+	}
 	return &core.Error{Code: core.EIMPORT,
-		Zh:      fmt.Sprintf("导入被拒绝：表头有 %d 处错误，未写入任何数据", len(bad)),
-		En:      fmt.Sprintf("import rejected: %d problems in the header, nothing was written", len(bad)),
+		Zh:      fmt.Sprintf("导入被拒绝：表头有 %d 处错误，未写入任何数据", n),
+		En:      fmt.Sprintf("import rejected: %d problems in the header, nothing was written", n),
 		Details: bad}
 }
