@@ -168,11 +168,12 @@ func evaluate(tx *Tx, ids []int64, year int, spec EvaluateSpec, st evaluateSetti
 		// A review's area is a district: its villages lie three levels below the root.
 		{"villages", `CREATE TEMP TABLE rv_v ON COMMIT DROP AS
 			SELECT rv.id AS review_id, rv.region_id AS district_id, d.parent_id AS city_id, v.parent_id AS town_id,
-			       v.id AS village_id, v.code, t.id AS title_id, t.batch, t.year AS title_year
+			       v.id AS village_id, v.code, t.id AS title_id, t.batch, t.year AS title_year,
+			       lv_exists_on(v.established_on, v.dissolved_on, make_date($2, 12, 31)) AS current
 			FROM reviews rv JOIN regions d ON d.id = rv.region_id
 			JOIN regions v ON subpath(v.path, 0, 3) = d.path AND v.level = 5
 			JOIN titles t ON t.village_id = v.id AND t.level = 'provincial' AND t.status = 'retained'
-			WHERE rv.id = ANY($1)`, []any{rids}},
+			WHERE rv.id = ANY($1)`, []any{rids, year}},
 		{"analyze", `ANALYZE rv_v`, nil},
 		{"totals", `CREATE TEMP TABLE rv_tot ON COMMIT DROP AS
 			SELECT rv.id AS review_id, count(x.id) AS n, floor($2::numeric * count(x.id))::int AS max_keep
@@ -449,15 +450,15 @@ FROM pool`, year, rids); err != nil {
 	// The summary of each review.
 	if _, err := tx.Exec(`
 WITH s AS (
-  SELECT review_id, count(*) AS titled,
+  SELECT r.review_id, count(*) AS titled, count(*) FILTER (WHERE v.current) AS titled_current,
     count(*) FILTER (WHERE recommendation = 'keep') AS kept,
     count(*) FILTER (WHERE recommendation = 'revoke') AS revoked,
     count(*) FILTER (WHERE recommendation = 'cancel') AS cancelled,
     count(*) FILTER (WHERE eliminated) AS eliminated
-  FROM rv_r GROUP BY review_id)
+  FROM rv_r r JOIN rv_v v ON v.review_id = r.review_id AND v.village_id = r.village_id GROUP BY r.review_id)
 UPDATE reviews rv SET villages_total = t.n, titled = coalesce(s.titled, 0), kept = coalesce(s.kept, 0),
   revoked = coalesce(s.revoked, 0), cancelled = coalesce(s.cancelled, 0), eliminated = coalesce(s.eliminated, 0),
-  cap = $1::numeric, rate_before = round(coalesce(s.titled, 0)::numeric / nullif(t.n, 0), 6),
+  cap = $1::numeric, rate_before = round(coalesce(s.titled_current, 0)::numeric / nullif(t.n, 0), 6),
   rate_after = round(coalesce(s.kept, 0)::numeric / nullif(t.n, 0), 6),
   evaluated_at = now(), version = rv.version + 1, updated_at = now()
 FROM rv_tot t LEFT JOIN s ON s.review_id = t.review_id
