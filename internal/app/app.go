@@ -89,7 +89,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, migrate bool
 	m.Metrics = &metrics.Computer{DB: db, Now: time.Now}
 	m.Notifier = notify.New(db, log)
 	m.Runner = jobs.NewRunner(db, log, jobs.All(m.Evidence, &jobs.Compliance{Metrics: m.Metrics, Notifier: m.Notifier})...)
-	if m.Broker, err = notify.StartBroker(cfg.DatabaseURL, log); err != nil {
+	if m.Broker, err = notify.StartBroker(m.DB, cfg.DatabaseURL, log); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("listen for alert events: %w", err)
 	}

@@ -1,10 +1,12 @@
 package notify
 
 import (
+	"context"
 	"log/slog"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/lib/pq"
 
@@ -18,30 +20,61 @@ type Range struct{ First, Last int64 }
 // Broker listens for alert events announced through PostgreSQL NOTIFY (by
 // any replica) and fans them out to this process's subscribers, who read the
 // events themselves in their own scope.
+//
+// Notifications sent while the listening connection is down are lost; when
+// it comes back, the broker announces the events committed meanwhile: those
+// with ids above the highest it has announced (an event of a transaction that
+// began before the outage and committed during it with a lower id is the one
+// case this misses).
 type Broker struct {
 	listener *pq.Listener
+	db       *postgres.DB
 	log      *slog.Logger
 	mu       sync.Mutex
 	subs     map[int]chan Range
 	next     int
+	seen     int64 // the highest event id announced
 	done     chan struct{}
 }
 
-// StartBroker listens on the alert events channel of the database at url.
-func StartBroker(url string, log *slog.Logger) (*Broker, error) {
+// StartBroker listens on the alert events channel of the database at url;
+// db reads the last event id (at start and after a reconnection).
+func StartBroker(db *postgres.DB, url string, log *slog.Logger) (*Broker, error) {
 	l, err := postgres.Listen(url, metrics.AlertEventsChannel)
 	if err != nil {
 		return nil, err
 	}
-	b := &Broker{listener: l, log: log, subs: map[int]chan Range{}, done: make(chan struct{})}
+	b := &Broker{listener: l, db: db, log: log, subs: map[int]chan Range{}, done: make(chan struct{})}
+	if b.seen, err = b.lastEvent(); err != nil {
+		l.Close()
+		return nil, err
+	}
 	go b.loop()
 	return b, nil
+}
+
+// lastEvent reads the highest committed alert event id.
+func (b *Broker) lastEvent() (int64, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return b.db.LastAlertEventID(ctx)
 }
 
 func (b *Broker) loop() {
 	defer close(b.done)
 	for n := range b.listener.Notify {
-		if n == nil { // reconnected: events may have been missed; nothing to replay in this version
+		if n == nil { // reconnected: announce what was committed while the connection was down
+			last, err := b.lastEvent()
+			if err != nil {
+				b.log.Warn("broker: cannot read the last alert event after reconnecting", "err", err)
+				continue
+			}
+			b.mu.Lock()
+			if last > b.seen {
+				b.log.Info("broker: replaying alert events missed while reconnecting", "first", b.seen+1, "last", last)
+				b.announce(Range{First: b.seen + 1, Last: last})
+			}
+			b.mu.Unlock()
 			continue
 		}
 		first, last, ok := strings.Cut(n.Extra, "-")
@@ -52,13 +85,25 @@ func (b *Broker) loop() {
 			continue
 		}
 		b.mu.Lock()
-		for _, ch := range b.subs {
-			select {
-			case ch <- Range{First: f, Last: l}:
-			default: // a slow subscriber misses a range rather than blocking the others
-			}
+		// A range already covered by a replay is not announced again.
+		if f <= b.seen {
+			f = b.seen + 1
+		}
+		if f <= l {
+			b.announce(Range{First: f, Last: l})
 		}
 		b.mu.Unlock()
+	}
+}
+
+// announce sends a range to every subscriber; b.mu is held.
+func (b *Broker) announce(r Range) {
+	b.seen = max(b.seen, r.Last)
+	for _, ch := range b.subs {
+		select {
+		case ch <- r:
+		default: // a slow subscriber misses a range rather than blocking the others
+		}
 	}
 }
 

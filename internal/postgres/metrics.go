@@ -221,3 +221,12 @@ func Listen(url, channel string) (*pq.Listener, error) {
 	}
 	return l, nil
 }
+
+// LastAlertEventID returns the highest committed alert event id (0 when none).
+func (db *DB) LastAlertEventID(ctx context.Context) (int64, error) {
+	var id int64
+	err := db.AsSystem(ctx, func(tx *Tx) error {
+		return tx.Get(&id, `SELECT coalesce(max(id), 0) FROM alert_events`)
+	})
+	return id, err
+}
