@@ -103,7 +103,7 @@ func clientKey(ctx context.Context) string {
 // to the client's address, so guessing tokens is rate limited too.
 func authenticated(r *Resolver, l *ratelimit.Limiter, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		req = req.WithContext(context.WithValue(req.Context(), clientKeyCtx{}, ratelimit.ClientKey(req)))
+		req = req.WithContext(context.WithValue(req.Context(), clientKeyCtx{}, l.ClientKey(req)))
 		if strings.EqualFold(req.Header.Get("Upgrade"), "websocket") {
 			next.ServeHTTP(w, req) // websockets authenticate in connection_init
 			return

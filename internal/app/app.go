@@ -155,7 +155,8 @@ func (m *Main) Handler() http.Handler {
 			WSReadLimit: c.WSMaxMessageBytes, WSPingInterval: c.WSPingInterval, WSIdleTimeout: c.WSIdleTimeout,
 			WSMaxSubscriptions: c.WSMaxSubscriptions},
 		// In memory: each replica keeps its own buckets.
-		RateLimiter: ratelimit.New(ratelimit.Config{PerMinute: c.RateLimitPerMinute, Burst: c.RateLimitBurst})})
+		RateLimiter: ratelimit.New(ratelimit.Config{PerMinute: c.RateLimitPerMinute, Burst: c.RateLimitBurst,
+			TrustedProxies: c.TrustedProxies})})
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", instrument("graphql", gql))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {

@@ -5,11 +5,14 @@ package config
 import (
 	"fmt"
 	"math"
+	"net/netip"
 	"os"
 	"path"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/lawvillage/lawvillage/internal/ratelimit"
 )
 
 // Config is the whole configuration of a lawvillage process.
@@ -34,21 +37,22 @@ type Config struct {
 	// Abuse limits (see README, "Limits"); in a Config built by hand a zero
 	// value takes graph.DefaultLimits, and RateLimitPerMinute 0 turns rate
 	// limiting off.
-	MaxJSONBytes       int64         // LV_MAX_JSON_BYTES: the largest non-multipart request body
-	MaxUploadFiles     int           // LV_MAX_UPLOAD_FILES: files in one multipart request
-	MaxQueryTokens     int           // LV_MAX_QUERY_TOKENS: parser tokens in one query document
-	MaxQueryDepth      int           // LV_MAX_QUERY_DEPTH: nesting of selections
-	MaxQueryAliases    int           // LV_MAX_QUERY_ALIASES: aliased fields in one operation
-	MaxQueryCost       int           // LV_MAX_QUERY_COST: query cost (grows with first)
-	RateLimitPerMinute int           // LV_RATE_LIMIT_PER_MINUTE: sustained requests per token (or address) per minute; 0 turns it off
-	RateLimitBurst     int           // LV_RATE_LIMIT_BURST: requests allowed at once
-	WSMaxMessageBytes  int64         // LV_WS_MAX_MESSAGE_BYTES: the largest websocket message
-	WSPingInterval     time.Duration // LV_WS_PING_INTERVAL: graphql-transport-ws ping; no pong within twice it closes
-	WSIdleTimeout      time.Duration // LV_WS_IDLE_TIMEOUT: a websocket with nothing running this long is closed
-	WSMaxSubscriptions int           // LV_WS_MAX_SUBSCRIPTIONS: subscriptions at once on one websocket
-	LogLevel           string        // LV_LOG_LEVEL: debug, info, warn, error
-	LogFormat          string        // LV_LOG_FORMAT: json or text
-	ShutdownTimeout    time.Duration // LV_SHUTDOWN_TIMEOUT
+	MaxJSONBytes       int64          // LV_MAX_JSON_BYTES: the largest non-multipart request body
+	MaxUploadFiles     int            // LV_MAX_UPLOAD_FILES: files in one multipart request
+	MaxQueryTokens     int            // LV_MAX_QUERY_TOKENS: parser tokens in one query document
+	MaxQueryDepth      int            // LV_MAX_QUERY_DEPTH: nesting of selections
+	MaxQueryAliases    int            // LV_MAX_QUERY_ALIASES: aliased fields in one operation
+	MaxQueryCost       int            // LV_MAX_QUERY_COST: query cost (grows with first)
+	RateLimitPerMinute int            // LV_RATE_LIMIT_PER_MINUTE: sustained requests per token (or address) per minute; 0 turns it off
+	RateLimitBurst     int            // LV_RATE_LIMIT_BURST: requests allowed at once
+	TrustedProxies     []netip.Prefix // LV_TRUSTED_PROXIES: addresses/CIDRs of reverse proxies whose X-Forwarded-For is believed
+	WSMaxMessageBytes  int64          // LV_WS_MAX_MESSAGE_BYTES: the largest websocket message
+	WSPingInterval     time.Duration  // LV_WS_PING_INTERVAL: graphql-transport-ws ping; no pong within twice it closes
+	WSIdleTimeout      time.Duration  // LV_WS_IDLE_TIMEOUT: a websocket with nothing running this long is closed
+	WSMaxSubscriptions int            // LV_WS_MAX_SUBSCRIPTIONS: subscriptions at once on one websocket
+	LogLevel           string         // LV_LOG_LEVEL: debug, info, warn, error
+	LogFormat          string         // LV_LOG_FORMAT: json or text
+	ShutdownTimeout    time.Duration  // LV_SHUTDOWN_TIMEOUT
 }
 
 // FromEnv reads the configuration; a malformed value is an error naming the variable.
@@ -128,6 +132,11 @@ func FromEnv() (Config, error) {
 	c.MaxQueryCost = int(n("LV_MAX_QUERY_COST", 5000, 1))
 	c.RateLimitPerMinute = int(n("LV_RATE_LIMIT_PER_MINUTE", 600, 0))
 	c.RateLimitBurst = int(n("LV_RATE_LIMIT_BURST", 100, 1))
+	if tp, e := ratelimit.ParsePrefixes(os.Getenv("LV_TRUSTED_PROXIES")); e != nil {
+		return c, fmt.Errorf("LV_TRUSTED_PROXIES: want addresses or CIDR prefixes separated by commas: %w", e)
+	} else {
+		c.TrustedProxies = tp
+	}
 	c.WSMaxMessageBytes = n("LV_WS_MAX_MESSAGE_BYTES", 64<<10, 1)
 	c.WSPingInterval = d("LV_WS_PING_INTERVAL", 30*time.Second)
 	c.WSIdleTimeout = d("LV_WS_IDLE_TIMEOUT", 5*time.Minute)

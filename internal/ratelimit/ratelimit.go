@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -21,6 +22,11 @@ type Config struct {
 	PerMinute int // sustained requests per minute; 0 or less turns limiting off
 	Burst     int // bucket size: requests allowed at once (default: PerMinute/6, at least 1)
 	MaxKeys   int // most buckets kept (default 100000); past it arbitrary buckets are dropped
+	// TrustedProxies are the reverse proxies (load balancers) in front of
+	// the server: from a request whose TCP peer is one of them, the client
+	// address is taken from X-Forwarded-For (the nearest address that is not
+	// itself a trusted proxy). Empty: the TCP peer is the client.
+	TrustedProxies []netip.Prefix
 }
 
 // Limiter holds the buckets; it is safe for concurrent use.
@@ -30,6 +36,8 @@ type Limiter struct {
 	maxKeys int
 	idle    time.Duration // a bucket untouched this long is full again: dropping it changes nothing
 	now     func() time.Time
+
+	trusted []netip.Prefix
 
 	mu        sync.Mutex
 	buckets   map[string]*bucket
@@ -55,7 +63,7 @@ func New(c Config) *Limiter {
 	r := rate.Limit(float64(c.PerMinute) / 60)
 	idle := time.Duration(float64(c.Burst) / float64(r) * float64(time.Second))
 	return &Limiter{rate: r, burst: c.Burst, maxKeys: c.MaxKeys, idle: max(idle, time.Second),
-		now: time.Now, buckets: map[string]*bucket{}}
+		now: time.Now, buckets: map[string]*bucket{}, trusted: c.TrustedProxies}
 }
 
 // Decision is the outcome of one request against its bucket.
@@ -148,16 +156,80 @@ func SetHeaders(h http.Header, d Decision) {
 
 // ClientKey is the bucket key of an anonymous request: its client address,
 // IPv6 addresses grouped by /64 (one host usually holds a whole /64). The
-// address is the TCP peer's; forwarded-for headers are not trusted.
-func ClientKey(r *http.Request) string {
+// address is the TCP peer's, unless the peer is a trusted proxy (see
+// Config.TrustedProxies): then X-Forwarded-For is read from the right, past
+// the trusted proxies, and the first other address is the client's. A nil
+// limiter trusts no proxy.
+func (l *Limiter) ClientKey(r *http.Request) string {
+	var trusted []netip.Prefix
+	if l != nil {
+		trusted = l.trusted
+	}
+	return ClientKeyVia(r, trusted)
+}
+
+// ClientKey is the bucket key of a request when no proxy is trusted.
+func ClientKey(r *http.Request) string { return ClientKeyVia(r, nil) }
+
+// ClientKeyVia is the bucket key of a request behind the trusted proxies.
+func ClientKeyVia(r *http.Request, trusted []netip.Prefix) string {
 	ap, err := netip.ParseAddrPort(r.RemoteAddr)
 	if err != nil {
 		return "ip:" + r.RemoteAddr
 	}
 	a := ap.Addr().Unmap()
+	if isTrusted(a, trusted) {
+		// Each proxy appends the address it received the request from.
+		hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+		for i := len(hops) - 1; i >= 0; i-- {
+			h, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+			if err != nil {
+				break // a malformed hop: stop at the last good one
+			}
+			a = h.Unmap()
+			if !isTrusted(a, trusted) {
+				break
+			}
+		}
+	}
+	return keyOf(a)
+}
+
+func isTrusted(a netip.Addr, trusted []netip.Prefix) bool {
+	for _, p := range trusted {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+func keyOf(a netip.Addr) string {
 	if a.Is6() {
 		p, _ := a.Prefix(64)
 		return "ip:" + p.String()
 	}
 	return "ip:" + a.String()
+}
+
+// ParsePrefixes reads a comma-separated list of addresses and CIDR prefixes.
+func ParsePrefixes(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(f); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, err
+		}
+		a = a.Unmap()
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
 }

@@ -106,3 +106,42 @@ func TestClientKey(t *testing.T) {
 		}
 	}
 }
+
+func TestClientKeyBehindProxies(t *testing.T) {
+	trusted, err := ParsePrefixes(" 10.0.0.0/8, 192.0.2.1 ,2001:db8:aaaa::/48")
+	if err != nil || len(trusted) != 3 {
+		t.Fatal(trusted, err)
+	}
+	if _, err := ParsePrefixes("10.0.0.0/8,proxy.example"); err == nil {
+		t.Fatal("a host name was accepted")
+	}
+	l := New(Config{PerMinute: 60, TrustedProxies: trusted})
+	cases := []struct {
+		peer string
+		xff  []string
+		want string
+	}{
+		{"198.51.100.9:1", []string{"203.0.113.5"}, "ip:198.51.100.9"},                     // an untrusted peer's header is ignored
+		{"10.1.2.3:1", nil, "ip:10.1.2.3"},                                                 // a trusted peer without the header
+		{"10.1.2.3:1", []string{"203.0.113.5"}, "ip:203.0.113.5"},                          // one proxy
+		{"10.1.2.3:1", []string{"198.51.100.1, 203.0.113.5, 192.0.2.1"}, "ip:203.0.113.5"}, // two proxies; the client's own claim is ignored
+		{"10.1.2.3:1", []string{"203.0.113.5", "10.9.9.9"}, "ip:203.0.113.5"},              // the header repeated
+		{"10.1.2.3:1", []string{"garbage, 10.9.9.9"}, "ip:10.9.9.9"},                       // stops at a malformed hop
+		{"[2001:db8:aaaa::1]:1", []string{"2001:db8:1:2::7"}, "ip:2001:db8:1:2::/64"},      // IPv6 proxy and client
+		{"10.1.2.3:1", []string{"::ffff:203.0.113.5"}, "ip:203.0.113.5"},                   // a mapped address
+		{"10.1.2.3:1", []string{"10.4.4.4, 10.5.5.5"}, "ip:10.4.4.4"},                      // only proxies: the farthest
+	}
+	for _, c := range cases {
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		r.RemoteAddr = c.peer
+		for _, h := range c.xff {
+			r.Header.Add("X-Forwarded-For", h)
+		}
+		if got := l.ClientKey(r); got != c.want {
+			t.Errorf("%s %v: %s, want %s", c.peer, c.xff, got, c.want)
+		}
+		if got := (*Limiter)(nil).ClientKey(r); got != ClientKey(r) {
+			t.Errorf("a nil limiter trusts a proxy: %s", got)
+		}
+	}
+}
