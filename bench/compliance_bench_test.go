@@ -37,9 +37,11 @@ WITH m AS (SELECT village_id, count(*) FILTER (WHERE outcome = 'success') s, cou
      g AS (SELECT g.village_id, count(*) FILTER (WHERE EXISTS (SELECT 1 FROM legal_savvy_persons p WHERE p.grid_id = g.id)) covered, count(*) n
            FROM grids g GROUP BY 1),
      i AS (SELECT village_id, kind, count(*) n FROM incidents WHERE occurred_on BETWEEN $1 AND $2 GROUP BY 1, 2),
-     t AS (SELECT village_id FROM titles WHERE level = 'provincial' AND status = 'retained')
+     t AS (SELECT village_id FROM titles WHERE level = 'provincial' AND status = 'retained'),
+     c AS (SELECT village_id, count(DISTINCT kind) n FROM culture_carriers GROUP BY 1),
+     a AS (SELECT DISTINCT village_id FROM legal_advisers WHERE active_from <= $2 AND (active_to IS NULL OR active_to >= $2))
 SELECT (SELECT count(*) FROM m) + (SELECT count(*) FROM s) + (SELECT count(*) FROM h) + (SELECT count(*) FROM g)
-     + (SELECT count(*) FROM i) + (SELECT count(*) FROM t)`
+     + (SELECT count(*) FROM i) + (SELECT count(*) FROM t) + (SELECT count(*) FROM c) + (SELECT count(*) FROM a)`
 
 const monthlyFloor = `
 SELECT count(*) FROM (SELECT village_id, kind, count(DISTINCT date_trunc('month', occurred_on))

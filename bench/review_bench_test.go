@@ -44,7 +44,8 @@ func BenchmarkReviewEvaluateProvince(b *testing.B) {
 		   ('board_months', '2026', 5, 5, 1), ('culture_quarters', '2026', 2, 2, 1), ('responsibility_list', '2026', 1, 1, 1),
 		   ('volunteer_coverage', '2026', 3, 3, 1), ('mediation_success', '2026', CASE WHEN t.village_id % 97 = 0 THEN 8 ELSE 10 END, 10, 0.9),
 		   ('safety', '2026', 99, 100, 0.95), ('deliberation_satisfaction', '2026', 45, 50, 0.9), ('legal_savvy_coverage', '2026', 4, 4, 1),
-		   ('wechat_coverage', '2026', 3, 3, 1), ('lawsuits_declining', '2026', 1, 1, 1), ('constitution_day', '2025', 1, 1, 1)
+		   ('wechat_coverage', '2026', 3, 3, 1), ('lawsuits_declining', '2026', 1, 1, 1), ('constitution_day', '2025', 1, 1, 1),
+		   ('culture_carrier_kinds', '2026', 5, 1, 5), ('legal_adviser', '2026', 1, 1, 1)
 		 ) AS m(metric, period, num, den, threshold)`,
 		`INSERT INTO metric_snapshots (metric, region_id, period, numerator, denominator, value, threshold, comparator, status, setting_from, computed_at)
 		 SELECT k, t.village_id, '2026', 0, NULL, 0, 0, '=0', 'met', '2000-01-01', now()

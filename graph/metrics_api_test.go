@@ -291,7 +291,8 @@ func TestMetricsAlertsAndSubscription(t *testing.T) {
 	}
 	env.Do(t, district, `{ metricDefinitions { key threshold } }`, nil).Decode(t, &defs)
 	b, _ := json.Marshal(defs)
-	if !strings.Contains(string(b), `"Key":"mediation_success","Threshold":0.9`) {
+	if !strings.Contains(string(b), `"Key":"mediation_success","Threshold":0.9`) ||
+		!strings.Contains(string(b), `"Key":"culture_carrier_kinds","Threshold":5`) || !strings.Contains(string(b), `"Key":"legal_adviser","Threshold":1`) {
 		t.Fatalf("definitions: %s", b)
 	}
 }

@@ -74,7 +74,9 @@ type Standard struct {
 	// Metrics are the compliance metrics that decide a computed standard
 	// (B9 is computed from the household registry).
 	Metrics []string
-	// Computed standards are decided from data; the others by inspection findings.
+	// Computed standards are decided from data; the others by inspection
+	// findings alone. Findings apply to computed standards too: a failed
+	// finding or a metric not met fails the standard.
 	Computed bool
 }
 
@@ -95,11 +97,12 @@ var Standards = []Standard{
 	{Code: "B3", Family: "B", Zh: "小微权力清单明晰", En: "a clear small-power list"},
 	{Code: "B4", Family: "B", Zh: "议事协商平台运行良好，满意度不低于90%", En: "a working deliberation platform, satisfaction at least 90%",
 		Metrics: []string{"deliberation_satisfaction"}, Computed: true},
-	{Code: "B5", Family: "B", Zh: "司法行政工作室和法律顾问工作条件保障到位", En: "a judicial administration office and a legal adviser with working conditions"},
+	{Code: "B5", Family: "B", Zh: "司法行政工作室和法律顾问工作条件保障到位", En: "a judicial administration office and a legal adviser with working conditions",
+		Metrics: []string{"legal_adviser"}, Computed: true},
 	{Code: "B6", Family: "B", Zh: "法律明白人培养成效明显", En: "effective training of legal-savvy persons",
 		Metrics: []string{"legal_savvy_coverage"}, Computed: true},
 	{Code: "B7", Family: "B", Zh: "法治文化阵地特色鲜明、活动经常，宣传栏每月更新", En: "a distinctive culture position with regular activities, board updated monthly",
-		Metrics: []string{"culture_quarters", "board_months"}, Computed: true},
+		Metrics: []string{"culture_quarters", "board_months", "culture_carrier_kinds"}, Computed: true},
 	{Code: "B8", Family: "B", Zh: "设立好人榜", En: "a good-people list"},
 	{Code: "B9", Family: "B", Zh: "每户有一条家规家训", En: "a family rule for every household", Computed: true},
 	{Code: "B10", Family: "B", Zh: "每年开展国家宪法日活动", En: "a Constitution Day event every year",

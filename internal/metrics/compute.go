@@ -31,6 +31,8 @@ func kindName(k Kind) string {
 		return "rate"
 	case Duty:
 		return "duty"
+	case Target:
+		return "target"
 	}
 	return "count"
 }
@@ -81,11 +83,17 @@ func (c *Computer) Compute(ctx context.Context, p period.Period, families []Fami
 		if err := settingInt(tx, "interpret.lawsuits_declining_years", last, &lawsuitYears); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(`CREATE TEMP TABLE metric_calc (metric text, region_id bigint, num numeric, den numeric) ON COMMIT DROP`); err != nil {
+		var otherCarriers bool
+		if err := settingBool(tx, "interpret.culture_carrier_other_counts", last, &otherCarriers); err != nil {
+			return err
+		}
+		// area: the row is an area's (a roll-up or an area-only metric), not a village's.
+		if _, err := tx.Exec(`CREATE TEMP TABLE metric_calc (metric text, region_id bigint, num numeric, den numeric,
+			area boolean NOT NULL DEFAULT false) ON COMMIT DROP`); err != nil {
 			return err
 		}
 		in := inputs{ps: p.FirstDay().String(), cutoff: cutoff.String(), year: p.Year, requireEvidence: requireEvidence,
-			monthsDue: len(period.Elapsed(p, now)), lawsuitYears: lawsuitYears, thresholds: th}
+			monthsDue: len(period.Elapsed(p, now)), lawsuitYears: lawsuitYears, otherCarriers: otherCarriers, thresholds: th}
 		in.quartersDue = quartersDue(p, cutoff)
 		want := map[string]bool{}
 		for _, m := range ms {
@@ -103,7 +111,7 @@ func (c *Computer) Compute(ctx context.Context, p period.Period, families []Fami
 		if _, err := tx.Exec(`ANALYZE metric_calc`); err != nil {
 			return err
 		}
-		if err := rollUp(tx, ms); err != nil {
+		if err := rollUp(tx, ms, th); err != nil {
 			return err
 		}
 		if res.Rows, err = upsert(tx, ms, th, p, now, runID); err != nil {
@@ -212,6 +220,7 @@ type inputs struct {
 	monthsDue       int
 	quartersDue     int
 	lawsuitYears    int
+	otherCarriers   bool // carriers of kind 'other' count as one kind
 	thresholds      map[string]Threshold
 }
 
@@ -307,6 +316,34 @@ FROM regions v LEFT JOIN grids g ON g.village_id = v.id
 WHERE v.level = 5`+exists("v", "$1")+` GROUP BY v.id`, in.cutoff)
 			return err
 		}},
+	{name: "culture carriers", metrics: []string{"culture_carrier_kinds"},
+		run: func(tx *postgres.Tx, in inputs, _ map[string]bool) error {
+			// Distinct kinds of carriers on record (carriers carry no dates: like the
+			// household registry, the register as it stands is counted). All carriers
+			// of kind 'other' together make one kind, or none, by the setting
+			// interpret.culture_carrier_other_counts. No carrier at all is 0 kinds:
+			// not met, not "no data" (the position has to exist).
+			_, err := tx.Exec(`
+INSERT INTO metric_calc (metric, region_id, num, den)
+SELECT 'culture_carrier_kinds', v.id, count(DISTINCT c.kind) FILTER (WHERE c.kind <> 'other' OR $2), 1
+FROM regions v LEFT JOIN culture_carriers c ON c.village_id = v.id
+WHERE v.level = 5`+exists("v", "$1")+` GROUP BY v.id`, in.cutoff, in.otherCarriers)
+			return err
+		}},
+	{name: "legal adviser", metrics: []string{"legal_adviser"},
+		run: func(tx *postgres.Tx, in inputs, _ map[string]bool) error {
+			// An adviser in office on the cutoff (the period's last day, or today
+			// for a period in progress): a term that ended before it, or begins
+			// after it, does not count.
+			_, err := tx.Exec(`
+INSERT INTO metric_calc (metric, region_id, num, den)
+SELECT 'legal_adviser', v.id,
+  CASE WHEN EXISTS (SELECT 1 FROM legal_advisers a WHERE a.village_id = v.id
+                    AND a.active_from <= $1::date AND (a.active_to IS NULL OR a.active_to >= $1::date)) THEN 1 ELSE 0 END, 1
+FROM regions v
+WHERE v.level = 5`+exists("v", "$1")+``, in.cutoff)
+			return err
+		}},
 	{name: "mediation", metrics: []string{"mediation_success"},
 		run: func(tx *postgres.Tx, in inputs, _ map[string]bool) error {
 			_, err := tx.Exec(`
@@ -376,8 +413,8 @@ WITH held AS (
     AND (t.status = 'retained' OR EXISTS (SELECT 1 FROM title_events e WHERE e.title_id = t.id
          AND e.action = 'status_changed' AND e.from_status = 'retained' AND coalesce(e.decided_on, (e.at AT TIME ZONE 'Asia/Shanghai')::date) > $1::date))),
 `+villageAreas+`
-INSERT INTO metric_calc (metric, region_id, num, den)
-SELECT 'creation_rate', va.area_id, count(held.village_id), count(*)
+INSERT INTO metric_calc (metric, region_id, num, den, area)
+SELECT 'creation_rate', va.area_id, count(held.village_id), count(*), true
 FROM va LEFT JOIN held ON held.village_id = va.village_id
 WHERE lv_exists_on(va.established_on, va.dissolved_on, $1::date)
 GROUP BY va.area_id`, in.cutoff, in.year)
@@ -416,32 +453,37 @@ func pick(want map[string]bool, keys ...string) []string {
 }
 
 // rollUp adds, for every area, the village metrics: rates pooled (sums of
-// numerators and denominators), counts added, duties as villages that met
-// them over villages they were due in.
-func rollUp(tx *postgres.Tx, ms []Metric) error {
+// numerators and denominators), counts added, duties and targets as villages
+// that met them (done ≥ due, or the number ≥ the threshold) over villages
+// they were due in.
+func rollUp(tx *postgres.Tx, ms []Metric, th map[string]Threshold) error {
 	var keys, kinds []string
+	var thresholds []float64
 	for _, m := range ms {
 		if !m.RegionOnly {
-			keys, kinds = append(keys, m.Key), append(kinds, kindName(m.Kind))
+			keys, kinds, thresholds = append(keys, m.Key), append(kinds, kindName(m.Kind)), append(thresholds, th[m.Key].Value)
 		}
 	}
 	if len(keys) == 0 {
 		return nil
 	}
 	_, err := tx.Exec(`
-WITH k AS (SELECT * FROM unnest($1::text[], $2::text[]) AS k(metric, kind)),
+WITH k AS (SELECT * FROM unnest($1::text[], $2::text[], $3::numeric[]) AS k(metric, kind, threshold)),
 `+villageAreas+`
-INSERT INTO metric_calc (metric, region_id, num, den)
+INSERT INTO metric_calc (metric, region_id, num, den, area)
 SELECT c.metric, va.area_id,
-  CASE k.kind WHEN 'duty' THEN count(*) FILTER (WHERE c.den > 0 AND c.num >= c.den) ELSE sum(c.num) END,
-  CASE k.kind WHEN 'duty' THEN count(*) FILTER (WHERE c.den > 0) WHEN 'rate' THEN sum(c.den) END
+  CASE WHEN k.kind IN ('duty', 'target') THEN count(*) FILTER (WHERE c.den > 0 AND c.num >= k.threshold * c.den) ELSE sum(c.num) END,
+  CASE WHEN k.kind IN ('duty', 'target') THEN count(*) FILTER (WHERE c.den > 0) WHEN k.kind = 'rate' THEN sum(c.den) END,
+  true
 FROM metric_calc c JOIN k ON k.metric = c.metric JOIN va ON va.village_id = c.region_id
-GROUP BY c.metric, va.area_id, k.kind`, pq.Array(keys), pq.Array(kinds))
+GROUP BY c.metric, va.area_id, k.kind, k.threshold`, pq.Array(keys), pq.Array(kinds), pq.Array(thresholds))
 	return err
 }
 
 // upsert writes the snapshots; rows whose numbers, threshold and status are
-// unchanged are left alone, so a re-run changes nothing.
+// unchanged are left alone, so a re-run changes nothing. An area's target
+// metric is a share of villages that must be all of them: threshold 1 (the
+// snapshot keeps the setting's valid_from, the rule its villages were held to).
 func upsert(tx *postgres.Tx, ms []Metric, th map[string]Threshold, p period.Period, now time.Time, runID int64) (int64, error) {
 	var keys, kinds, comps []string
 	var values []float64
@@ -463,14 +505,15 @@ WITH k AS (SELECT * FROM unnest($1::text[], $2::text[], $3::numeric[], $4::text[
 INSERT INTO metric_snapshots AS s (metric, region_id, period, numerator, denominator, value, threshold, comparator, status, setting_from, computed_at, job_run_id)
 SELECT c.metric, c.region_id, $6, c.num, c.den,
   CASE WHEN k.kind = 'count' THEN c.num WHEN c.den > 0 THEN round(c.num / c.den, 6) END,
-  k.threshold, k.comparator,
+  t.threshold, k.comparator,
   CASE WHEN k.kind = 'count' THEN CASE WHEN c.num = 0 THEN 'met' ELSE 'not_met' END
        WHEN coalesce(c.den, 0) = 0 THEN 'no_data'
-       WHEN k.comparator = '>=' AND c.num >= k.threshold * c.den THEN 'met'
-       WHEN k.comparator = '<=' AND c.num <= k.threshold * c.den THEN 'met'
+       WHEN k.comparator = '>=' AND c.num >= t.threshold * c.den THEN 'met'
+       WHEN k.comparator = '<=' AND c.num <= t.threshold * c.den THEN 'met'
        ELSE 'not_met' END,
   k.setting_from, $7, $8
 FROM metric_calc c JOIN k ON k.metric = c.metric
+CROSS JOIN LATERAL (SELECT CASE WHEN k.kind = 'target' AND c.area THEN 1 ELSE k.threshold END AS threshold) t
 ON CONFLICT (metric, region_id, period) DO UPDATE SET
   numerator = excluded.numerator, denominator = excluded.denominator, value = excluded.value,
   threshold = excluded.threshold, comparator = excluded.comparator, status = excluded.status,

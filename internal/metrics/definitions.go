@@ -17,6 +17,12 @@ const (
 	Duty
 	// Count is a number of events that must be zero; regions add them up.
 	Count
+	// Target is a number one village must reach (kinds of culture carriers,
+	// at least the threshold): a village's snapshot holds the number over 1,
+	// so its value is the number itself; regions count the villages that
+	// reached it over the villages, like duties, and are met when every
+	// village is (their snapshots record threshold 1).
+	Target
 )
 
 // Family groups metrics computed by the same job.
@@ -27,7 +33,7 @@ const (
 	FamilyMonthly   Family = "monthly"   // lectures and board updates
 	FamilyQuarterly Family = "quarterly" // culture activities
 	FamilyYearly    Family = "yearly"    // responsibility list, Constitution Day, volunteer coverage, lawsuits
-	FamilyOutcomes  Family = "outcomes"  // mediation, safety, satisfaction, households, grids, WeChat, zero events, creation rate
+	FamilyOutcomes  Family = "outcomes"  // mediation, safety, satisfaction, households, grids, WeChat, culture carriers, legal adviser, zero events, creation rate
 )
 
 // Metric describes one compliance metric.
@@ -54,6 +60,7 @@ var Metrics = []Metric{
 	{Key: "lecture_months", Zh: "法治讲座覆盖月份", En: "months with a rule-of-law lecture", Kind: Duty, Comparator: ">=", Fixed: 1, Family: FamilyMonthly, Periods: all, Severity: "breach"},
 	{Key: "board_months", Zh: "宣传栏按月更新", En: "months with a publicity board update", Kind: Duty, Comparator: ">=", Fixed: 1, Family: FamilyMonthly, Periods: all, Severity: "breach"},
 	{Key: "culture_quarters", Zh: "法治文化活动覆盖季度", En: "quarters with a culture activity", Kind: Duty, Comparator: ">=", Fixed: 1, Family: FamilyQuarterly, Periods: []period.Kind{period.Quarter, period.Year}, Severity: "breach"},
+	{Key: "culture_carrier_kinds", Zh: "法治文化阵地宣传载体种类", En: "kinds of publicity carriers at the culture position", Kind: Target, Comparator: ">=", Setting: "threshold.culture_carrier_kinds", Family: FamilyOutcomes, Periods: all, Severity: "breach"},
 	{Key: "responsibility_list", Zh: "普法责任清单", En: "legal-publicity responsibility list", Kind: Duty, Comparator: ">=", Fixed: 1, Family: FamilyYearly, Periods: []period.Kind{period.Year}, Severity: "breach"},
 	{Key: "constitution_day", Zh: "国家宪法日活动", En: "National Constitution Day event", Kind: Duty, Comparator: ">=", Fixed: 1, Family: FamilyYearly, Periods: []period.Kind{period.Year}, Severity: "breach"},
 	{Key: "volunteer_coverage", Zh: "普法志愿服务户覆盖率", En: "households in volunteer service", Kind: Rate, Comparator: ">=", Setting: "threshold.volunteer_coverage", Family: FamilyYearly, Periods: []period.Kind{period.Year}, Severity: "breach"},
@@ -64,6 +71,7 @@ var Metrics = []Metric{
 	{Key: "model_households", Zh: "学法用法示范户占比", En: "model households share", Kind: Rate, Comparator: ">=", Setting: "threshold.model_households", Family: FamilyOutcomes, Periods: all, Severity: "breach"},
 	{Key: "model_household_groups", Zh: "示范户达标的村民小组", En: "villager groups meeting the model household share", Kind: Rate, Comparator: ">=", Fixed: 1, Family: FamilyOutcomes, Periods: all, Severity: "breach"},
 	{Key: "legal_savvy_coverage", Zh: "网格法律明白人覆盖率", En: "grids with a legal-savvy person", Kind: Rate, Comparator: ">=", Setting: "threshold.legal_savvy_coverage", Family: FamilyOutcomes, Periods: all, Severity: "breach"},
+	{Key: "legal_adviser", Zh: "法律顾问在任", En: "legal adviser in office", Kind: Duty, Comparator: ">=", Fixed: 1, Family: FamilyOutcomes, Periods: all, Severity: "breach"},
 	{Key: "wechat_coverage", Zh: "法润民生微信群覆盖率", En: "households in the WeChat group", Kind: Rate, Comparator: ">=", Setting: "threshold.wechat_coverage", Family: FamilyOutcomes, Periods: all, Severity: "breach"},
 	{Key: "civil_to_criminal", Zh: "民转刑案件", En: "civil disputes turned criminal", Kind: Count, Comparator: "=0", Family: FamilyOutcomes, Periods: all, Severity: "critical"},
 	{Key: "extreme_violence", Zh: "个人极端暴力案事件", En: "individual extreme violence", Kind: Count, Comparator: "=0", Family: FamilyOutcomes, Periods: all, Severity: "critical"},

@@ -232,9 +232,12 @@ func TestCreationRateAndZeroEvents(t *testing.T) {
 	f.want("extreme_violence", "320117100202", "2026", 1, -1, "not_met")
 	f.want("extreme_violence", "320117001001", "2026", 0, -1, "met")
 	f.want("extreme_violence", "320117", "2026", 1, -1, "not_met")
-	// Alerts: the district's, city's and province's creation rate, D's critical event.
-	if res.Alerts.Raised != 4 {
-		t.Errorf("raised %d alerts, want 4 (creation rate of 320117, 3201, 32; extreme violence of D)", res.Alerts.Raised)
+	// Alerts: the district's, city's and province's creation rate, D's
+	// critical event, and, since no village here has recorded a culture
+	// carrier or a legal adviser, culture_carrier_kinds and legal_adviser of
+	// each of the four villages.
+	if res.Alerts.Raised != 12 {
+		t.Errorf("raised %d alerts, want 12 (creation rate of 320117, 3201, 32; extreme violence of D; 4 villages × carriers, adviser)", res.Alerts.Raised)
 	}
 	var sev string
 	_ = f.db.AsSystem(f.ctx, func(tx *postgres.Tx) error {
@@ -318,4 +321,105 @@ func TestLawsuitsDeclining(t *testing.T) {
 	f.want("lawsuits_declining", "320117001001", "2026", 1, 1, "met")
 	f.want("lawsuits_declining", "320117001201", "2026", 0, 1, "not_met") // flat, not declining
 	f.want("lawsuits_declining", "320117100201", "2026", 0, 0, "no_data") // a year missing
+}
+
+func (f *fixture) carriers(village string, kinds ...string) {
+	f.t.Helper()
+	for i, k := range kinds {
+		f.exec(`INSERT INTO culture_carriers (village_id, kind, name) VALUES ($1, $2, $3)`, f.ids[village], k, k+string(rune('a'+i)))
+	}
+}
+
+// value is the snapshot's value (-1 for none).
+func (f *fixture) value(metric, code, p string) (float64, float64) {
+	f.t.Helper()
+	s := f.snap(metric, code, p)
+	if s.Value == nil {
+		return -1, s.Thr
+	}
+	return *s.Value, s.Thr
+}
+
+func TestCultureCarrierKinds(t *testing.T) {
+	f := newFixture(t)
+	// A: exactly five kinds (a second board is the same kind).
+	f.carriers("A", "courtyard", "square", "corridor", "board", "screen", "board")
+	// B: four kinds.
+	f.carriers("B", "courtyard", "square", "park", "library")
+	// C: four kinds and two carriers of kind other: the others make one kind, so five.
+	f.carriers("C", "courtyard", "square", "corridor", "board", "other", "other")
+	// D: no carrier recorded: 0 kinds, not met (not "no data": the position must exist).
+	f.compute("2026-Q2", shanghai(2026, 7, 15), metrics.FamilyOutcomes)
+	f.want("culture_carrier_kinds", "320117001001", "2026-Q2", 5, 1, "met")
+	f.want("culture_carrier_kinds", "320117001201", "2026-Q2", 4, 1, "not_met")
+	f.want("culture_carrier_kinds", "320117100201", "2026-Q2", 5, 1, "met")
+	f.want("culture_carrier_kinds", "320117100202", "2026-Q2", 0, 1, "not_met")
+	// A village's value is the number of kinds, against the threshold 5.
+	if v, thr := f.value("culture_carrier_kinds", "320117001201", "2026-Q2"); v != 4 || thr != 5 {
+		t.Errorf("B: value %v threshold %v, want 4 and 5", v, thr)
+	}
+	// Areas: villages with at least 5 kinds over villages; met only when all are (threshold 1).
+	f.want("culture_carrier_kinds", "320117001", "2026-Q2", 1, 2, "not_met")
+	f.want("culture_carrier_kinds", "320117100", "2026-Q2", 1, 2, "not_met")
+	f.want("culture_carrier_kinds", "320117", "2026-Q2", 2, 4, "not_met")
+	if v, thr := f.value("culture_carrier_kinds", "320117", "2026-Q2"); v != 0.5 || thr != 1 {
+		t.Errorf("district: value %v threshold %v, want 0.5 and 1", v, thr)
+	}
+	// B and D breach; A and C do not.
+	var alerted []string
+	_ = f.db.AsSystem(f.ctx, func(tx *postgres.Tx) error {
+		return tx.Select(&alerted, `SELECT r.code FROM alerts a JOIN regions r ON r.id = a.region_id
+			WHERE a.rule = 'culture_carrier_kinds' AND a.period = '2026-Q2' AND a.state = 'open' ORDER BY r.code`)
+	})
+	if strings.Join(alerted, ",") != "320117001201,320117100202" {
+		t.Errorf("alerts for %v, want B and D", alerted)
+	}
+	// From July carriers of kind other no longer count: C drops to 4 kinds in
+	// the third quarter, while the second quarter, recomputed, keeps its rule.
+	f.exec(`INSERT INTO settings (key, valid_from, value) VALUES ('interpret.culture_carrier_other_counts', '2026-07-01T00:00:00+08:00', 'false')`)
+	f.compute("2026-Q3", shanghai(2026, 10, 15), metrics.FamilyOutcomes)
+	f.want("culture_carrier_kinds", "320117100201", "2026-Q3", 4, 1, "not_met")
+	f.compute("2026-Q2", shanghai(2026, 10, 15), metrics.FamilyOutcomes)
+	f.want("culture_carrier_kinds", "320117100201", "2026-Q2", 5, 1, "met")
+	// The threshold is a setting with history too: at 4 kinds from 2027, B meets it.
+	f.exec(`INSERT INTO settings (key, valid_from, value) VALUES ('threshold.culture_carrier_kinds', '2027-01-01T00:00:00+08:00', '4')`)
+	f.compute("2027-01", shanghai(2027, 2, 1), metrics.FamilyOutcomes)
+	f.want("culture_carrier_kinds", "320117001201", "2027-01", 4, 1, "met")
+	f.want("culture_carrier_kinds", "320117001", "2027-01", 2, 2, "met")
+}
+
+func TestLegalAdviserInOffice(t *testing.T) {
+	f := newFixture(t)
+	adviser := func(village, from string, to any) {
+		f.exec(`INSERT INTO legal_advisers (village_id, name, firm, active_from, active_to) VALUES ($1, '王律师', '某律师事务所', $2, $3)`,
+			f.ids[village], from, to)
+	}
+	adviser("A", "2025-01-01", nil)          // in office
+	adviser("B", "2024-01-01", "2026-06-29") // the term ended the day before the cutoff
+	adviser("C", "2026-07-01", nil)          // the term begins the day after the cutoff
+	adviser("D", "2024-01-01", "2026-06-30") // the term ends on the cutoff: still in office that day
+	// The quarter ended on 30 June: that is the cutoff.
+	f.compute("2026-Q2", shanghai(2026, 7, 15), metrics.FamilyOutcomes)
+	f.want("legal_adviser", "320117001001", "2026-Q2", 1, 1, "met")
+	f.want("legal_adviser", "320117001201", "2026-Q2", 0, 1, "not_met")
+	f.want("legal_adviser", "320117100201", "2026-Q2", 0, 1, "not_met")
+	f.want("legal_adviser", "320117100202", "2026-Q2", 1, 1, "met")
+	// Areas: villages with an adviser over villages.
+	f.want("legal_adviser", "320117001", "2026-Q2", 1, 2, "not_met")
+	f.want("legal_adviser", "320117100", "2026-Q2", 1, 2, "not_met")
+	f.want("legal_adviser", "320117", "2026-Q2", 2, 4, "not_met")
+	// A quarter in progress is judged today (15 August): C's adviser has
+	// begun, D's has left. D is merged away on 1 August: it is no longer counted.
+	f.exec(`UPDATE regions SET dissolved_on = '2026-08-01' WHERE id = $1`, f.ids["D"])
+	f.compute("2026-Q3", shanghai(2026, 8, 15), metrics.FamilyOutcomes)
+	f.want("legal_adviser", "320117100201", "2026-Q3", 1, 1, "met")
+	f.want("legal_adviser", "320117100", "2026-Q3", 1, 1, "met")
+	f.want("legal_adviser", "320117", "2026-Q3", 2, 3, "not_met")
+	var n int
+	_ = f.db.AsSystem(f.ctx, func(tx *postgres.Tx) error {
+		return tx.Get(&n, `SELECT count(*) FROM metric_snapshots WHERE region_id = $1 AND period = '2026-Q3'`, f.ids["D"])
+	})
+	if n != 0 {
+		t.Errorf("the dissolved village has %d snapshots for 2026-Q3", n)
+	}
 }

@@ -22,6 +22,9 @@ import (
 type MetricName struct {
 	Key    string
 	Zh, En string
+	// Number: a village's value is a number to reach (kinds of culture
+	// carriers), shown alone rather than as numerator/denominator.
+	Number bool
 }
 
 // EvaluateSpec is what the evaluation needs from outside the store: the
@@ -192,6 +195,7 @@ func evaluate(tx *Tx, ids []int64, year int, spec EvaluateSpec, st evaluateSetti
 	// Computed standards from the metric snapshots: one statement for all.
 	var mStd, mKey, mZh, mEn []string
 	var mYear, mOrd []int64
+	var mNumber []bool
 	names := map[string]MetricName{}
 	for _, m := range spec.Metrics {
 		names[m.Key] = m
@@ -203,16 +207,16 @@ func evaluate(tx *Tx, ids []int64, year int, spec EvaluateSpec, st evaluateSetti
 				n = MetricName{Key: key, Zh: key, En: key}
 			}
 			mStd, mKey, mZh, mEn = append(mStd, s.Code), append(mKey, key), append(mZh, n.Zh), append(mEn, n.En)
-			mYear, mOrd = append(mYear, int64(year+st.offsets[s.Code])), append(mOrd, int64(i))
+			mYear, mOrd, mNumber = append(mYear, int64(year+st.offsets[s.Code])), append(mOrd, int64(i)), append(mNumber, n.Number)
 		}
 	}
 	if _, err := tx.Exec(`
-WITH m AS (SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::int[]) AS m(standard, metric, yr, zh, en, ord)),
+WITH m AS (SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::int[], $7::bool[]) AS m(standard, metric, yr, zh, en, ord, number)),
 x AS (
   SELECT v.review_id, v.village_id, m.standard, m.metric, m.yr, m.zh, m.en, m.ord, s.numerator, s.denominator, s.value,
          s.threshold, s.comparator, coalesce(s.status, 'no_data') AS status,
          CASE WHEN s.status IS NULL OR s.status = 'no_data' THEN NULL
-              WHEN s.comparator = '=0' THEN trim_scale(s.numerator)::text
+              WHEN s.comparator = '=0' OR m.number THEN trim_scale(s.numerator)::text
               ELSE trim_scale(s.numerator) || '/' || trim_scale(s.denominator) || ' = ' || trim_scale(round(s.value, 4)) END AS shown,
          CASE WHEN s.comparator = '=0' THEN '= 0' ELSE s.comparator || ' ' || trim_scale(s.threshold) END AS rule
   FROM rv_v v CROSS JOIN m
@@ -228,7 +232,7 @@ SELECT review_id, village_id, standard,
   jsonb_agg(jsonb_build_object('metric', metric, 'period', yr::text, 'numerator', numerator, 'denominator', denominator,
     'value', value, 'threshold', threshold, 'comparator', comparator, 'status', status) ORDER BY ord)
 FROM x GROUP BY review_id, village_id, standard`,
-		pq.Array(mStd), pq.Array(mKey), pq.Array(mYear), pq.Array(mZh), pq.Array(mEn), pq.Array(mOrd)); err != nil {
+		pq.Array(mStd), pq.Array(mKey), pq.Array(mYear), pq.Array(mZh), pq.Array(mEn), pq.Array(mOrd), pq.Array(mNumber)); err != nil {
 		return fmt.Errorf("review evaluation metrics: %w", err)
 	}
 

@@ -136,6 +136,11 @@ func rate(metric, code, p string, num, den, threshold float64) snapshot {
 	return snapshot{metric: metric, code: code, period: p, num: num, den: &den, status: st, threshold: threshold, comparator: ">="}
 }
 
+// target is a village's number to reach (kinds of culture carriers): n over 1.
+func target(metric, code, p string, n, threshold float64) snapshot {
+	return rate(metric, code, p, n, 1, threshold)
+}
+
 func count(metric, code, p string, n float64) snapshot {
 	st := "met"
 	if n > 0 {
@@ -154,6 +159,7 @@ func villageSnapshots(c string, l int) []snapshot {
 		rate("legal_savvy_coverage", c, "2026", 4, 4, 1), rate("wechat_coverage", c, "2026", 3, 3, 1),
 		count("civil_to_criminal", c, "2026", 0), count("extreme_violence", c, "2026", 0),
 		rate("lawsuits_declining", c, "2026", 1, 1, 1), rate("constitution_day", c, "2025", 1, 1, 1),
+		target("culture_carrier_kinds", c, "2026", 5, 5), rate("legal_adviser", c, "2026", 1, 1, 1),
 	}
 }
 

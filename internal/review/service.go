@@ -38,7 +38,7 @@ var OutcomeMetrics = []string{"mediation_success", "safety", "deliberation_satis
 func Spec() postgres.EvaluateSpec {
 	spec := postgres.EvaluateSpec{ComplianceMetrics: ComplianceMetrics, OutcomeMetrics: OutcomeMetrics}
 	for _, m := range metrics.Metrics {
-		spec.Metrics = append(spec.Metrics, postgres.MetricName{Key: m.Key, Zh: m.Zh, En: m.En})
+		spec.Metrics = append(spec.Metrics, postgres.MetricName{Key: m.Key, Zh: m.Zh, En: m.En, Number: m.Kind == metrics.Target})
 	}
 	return spec
 }
