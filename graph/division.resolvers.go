@@ -128,29 +128,21 @@ func (r *queryResolver) DivisionChanges(ctx context.Context, areaCode string, fi
 
 // EstablishedOn is the resolver for the establishedOn field.
 func (r *regionResolver) EstablishedOn(ctx context.Context, obj *core.Region) (*time.Time, error) {
-	l, err := For(ctx, r.DB).Division.Lifetime.Load(ctx, obj.ID)
-	if l == nil {
-		return nil, err
-	}
-	return l.EstablishedOn, err
+	return r.lifetimeDate(ctx, obj.ID, func(l *postgres.RegionLifetime) *time.Time { return l.EstablishedOn })
 }
 
 // DissolvedOn is the resolver for the dissolvedOn field.
 func (r *regionResolver) DissolvedOn(ctx context.Context, obj *core.Region) (*time.Time, error) {
-	l, err := For(ctx, r.DB).Division.Lifetime.Load(ctx, obj.ID)
-	if l == nil {
-		return nil, err
-	}
-	return l.DissolvedOn, err
+	return r.lifetimeDate(ctx, obj.ID, func(l *postgres.RegionLifetime) *time.Time { return l.DissolvedOn })
 }
 
 // Successor is the resolver for the successor field.
 func (r *regionResolver) Successor(ctx context.Context, obj *core.Region) (*core.Region, error) {
-	l, err := For(ctx, r.DB).Division.Lifetime.Load(ctx, obj.ID)
-	if l == nil || l.SuccessorID == nil {
+	id, err := r.successorID(ctx, obj.ID)
+	if id == nil {
 		return nil, err
 	}
-	return For(ctx, r.DB).Region.Load(ctx, *l.SuccessorID)
+	return For(ctx, r.DB).Region.Load(ctx, *id)
 }
 
 // History is the resolver for the history field.
@@ -253,20 +245,16 @@ func (r *titleRulingResolver) Change(ctx context.Context, obj *core.TitleRuling)
 
 // DissolvedOn is the resolver for the dissolvedOn field.
 func (r *villageResolver) DissolvedOn(ctx context.Context, obj *core.Village) (*time.Time, error) {
-	l, err := For(ctx, r.DB).Division.Lifetime.Load(ctx, obj.ID)
-	if l == nil {
-		return nil, err
-	}
-	return l.DissolvedOn, err
+	return r.lifetimeDate(ctx, obj.ID, func(l *postgres.RegionLifetime) *time.Time { return l.DissolvedOn })
 }
 
 // Successor is the resolver for the successor field.
 func (r *villageResolver) Successor(ctx context.Context, obj *core.Village) (*core.Village, error) {
-	l, err := For(ctx, r.DB).Division.Lifetime.Load(ctx, obj.ID)
-	if l == nil || l.SuccessorID == nil {
+	id, err := r.successorID(ctx, obj.ID)
+	if id == nil {
 		return nil, err
 	}
-	return r.loadVillage(ctx, *l.SuccessorID)
+	return r.loadVillage(ctx, *id)
 }
 
 // History is the resolver for the history field.

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"time"
 
 	"github.com/vikstrous/dataloadgen"
 
@@ -62,4 +63,22 @@ func (r *Resolver) changeOrNil(ctx context.Context, id *int64) (*core.DivisionCh
 		return nil, nil
 	}
 	return nilIfNotFound(r.DB.DivisionChangeByID(ctx, *id))
+}
+
+// lifetimeDate reads one date of a region's lifetime (nil when out of scope).
+func (r *Resolver) lifetimeDate(ctx context.Context, id int64, date func(*postgres.RegionLifetime) *time.Time) (*time.Time, error) {
+	l, err := For(ctx, r.DB).Division.Lifetime.Load(ctx, id)
+	if l == nil {
+		return nil, err
+	}
+	return date(l), nil
+}
+
+// successorID is the id of the village a region was merged into, if any.
+func (r *Resolver) successorID(ctx context.Context, id int64) (*int64, error) {
+	l, err := For(ctx, r.DB).Division.Lifetime.Load(ctx, id)
+	if l == nil {
+		return nil, err
+	}
+	return l.SuccessorID, nil
 }

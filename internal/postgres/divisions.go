@@ -799,28 +799,25 @@ func (db *DB) CountVillagesAsOf(ctx context.Context, areaPath string, date time.
 
 // RulingsByTitles returns each title's division rulings (oldest first), in the order of ids.
 func (db *DB) RulingsByTitles(ctx context.Context, ids []int64) ([][]*core.TitleRuling, error) {
-	var rows []*core.TitleRuling
-	err := db.ReadInScope(ctx, func(tx *Tx) error {
-		return tx.Select(&rows, `SELECT id, change_id, title_id, village_id, rule, effective_on, note, note_en, review_id, created_at
-			FROM title_division_rulings WHERE title_id = ANY($1) ORDER BY id`, pq.Array(ids))
-	})
-	if err != nil {
-		return nil, err
-	}
-	return groupByID(ids, rows, func(r *core.TitleRuling) int64 { return r.TitleID }), nil
+	return db.rulingsBy(ctx, "title_id", ids, func(r *core.TitleRuling) int64 { return r.TitleID })
 }
 
 // RulingsByChanges returns each change's rulings, in the order of ids.
 func (db *DB) RulingsByChanges(ctx context.Context, ids []int64) ([][]*core.TitleRuling, error) {
+	return db.rulingsBy(ctx, "change_id", ids, func(r *core.TitleRuling) int64 { return r.ChangeID })
+}
+
+// rulingsBy reads the rulings whose column (title_id or change_id) is one of ids.
+func (db *DB) rulingsBy(ctx context.Context, col string, ids []int64, key func(*core.TitleRuling) int64) ([][]*core.TitleRuling, error) {
 	var rows []*core.TitleRuling
 	err := db.ReadInScope(ctx, func(tx *Tx) error {
 		return tx.Select(&rows, `SELECT id, change_id, title_id, village_id, rule, effective_on, note, note_en, review_id, created_at
-			FROM title_division_rulings WHERE change_id = ANY($1) ORDER BY id`, pq.Array(ids))
+			FROM title_division_rulings WHERE `+col+` = ANY($1) ORDER BY id`, pq.Array(ids))
 	})
 	if err != nil {
 		return nil, err
 	}
-	return groupByID(ids, rows, func(r *core.TitleRuling) int64 { return r.ChangeID }), nil
+	return groupByID(ids, rows, key), nil
 }
 
 // RegionLifetimes returns each region's established and dissolved dates and
