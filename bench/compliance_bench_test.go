@@ -36,7 +36,7 @@ WITH m AS (SELECT village_id, count(*) FILTER (WHERE outcome = 'success') s, cou
                   count(*) FILTER (WHERE wechat_member) wechat FROM households WHERE deleted_at IS NULL GROUP BY 1, 2),
      g AS (SELECT g.village_id, count(*) FILTER (WHERE EXISTS (SELECT 1 FROM legal_savvy_persons p WHERE p.grid_id = g.id)) covered, count(*) n
            FROM grids g GROUP BY 1),
-     i AS (SELECT village_id, kind, count(*) n FROM incidents WHERE occurred_on BETWEEN $1 AND $2 GROUP BY 1, 2),
+     i AS (SELECT village_id, kind, count(*) n FROM incidents WHERE deleted_at IS NULL AND occurred_on BETWEEN $1 AND $2 GROUP BY 1, 2),
      t AS (SELECT village_id FROM titles WHERE level = 'provincial' AND status = 'retained'),
      c AS (SELECT village_id, count(DISTINCT kind) n FROM culture_carriers GROUP BY 1),
      a AS (SELECT DISTINCT village_id FROM legal_advisers WHERE active_from <= $2 AND (active_to IS NULL OR active_to >= $2))

@@ -101,3 +101,24 @@ func (r *queryResolver) node(ctx context.Context, id string) (model.Node, error)
 	}
 	return out, err
 }
+
+// evidenceOwner decodes the owner of an evidence upload: exactly one of an
+// activity's and an incident's global ID.
+func evidenceOwner(activityID, incidentID *string) (core.EvidenceOwner, error) {
+	var o core.EvidenceOwner
+	a, err := optID(activityID, "Activity", "input", "activityId")
+	if err != nil {
+		return o, err
+	}
+	i, err := optID(incidentID, "Incident", "input", "incidentId")
+	if err != nil {
+		return o, err
+	}
+	if a != nil {
+		o.ActivityID = *a
+	}
+	if i != nil {
+		o.IncidentID = *i
+	}
+	return o, o.Check()
+}

@@ -21,6 +21,7 @@ type Loaders struct {
 	Titles         *dataloadgen.Loader[int64, []*core.Title]
 	TitleEvents    *dataloadgen.Loader[int64, []*core.TitleEvent]
 	ActivityEvid   *dataloadgen.Loader[int64, []*core.Evidence]
+	IncidentEvid   *dataloadgen.Loader[int64, []*core.Evidence]
 	Grids          *dataloadgen.Loader[int64, []*core.Grid]
 	Groups         *dataloadgen.Loader[int64, []*core.VillagerGroup]
 	ActivityCounts *dataloadgen.Loader[countKey, postgres.ActivityCounts]
@@ -60,6 +61,7 @@ func NewLoaders(db *postgres.DB) *Loaders {
 		Titles:       dataloadgen.NewLoader(list(db.TitlesByVillages), wait),
 		TitleEvents:  dataloadgen.NewLoader(list(db.TitleEventsByTitles), wait),
 		ActivityEvid: dataloadgen.NewLoader(list(db.EvidenceByActivities), wait),
+		IncidentEvid: dataloadgen.NewLoader(list(db.EvidenceByIncidents), wait),
 		Grids:        dataloadgen.NewLoader(list(db.GridsByVillages), wait),
 		Groups:       dataloadgen.NewLoader(list(db.GroupsByVillages), wait),
 		Duplicates:   dataloadgen.NewLoader(list(db.DuplicatesOf), wait),

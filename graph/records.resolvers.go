@@ -93,6 +93,11 @@ func (r *incidentResolver) Village(ctx context.Context, obj *core.Incident) (*co
 	return villageOf(reg), err
 }
 
+// Evidence is the resolver for the evidence field.
+func (r *incidentResolver) Evidence(ctx context.Context, obj *core.Incident) ([]*core.Evidence, error) {
+	return For(ctx, r.DB).IncidentEvid.Load(ctx, obj.ID)
+}
+
 // Village is the resolver for the village field.
 func (r *lawsuitYearResolver) Village(ctx context.Context, obj *core.LawsuitYear) (*core.Village, error) {
 	reg, err := For(ctx, r.DB).Region.Load(ctx, obj.VillageID)

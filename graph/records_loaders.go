@@ -23,6 +23,7 @@ type RecordLoaders struct {
 	Checkups        *dataloadgen.Loader[argKey[postgres.DateRange], []*core.LegalCheckup]
 	Surveys         *dataloadgen.Loader[argKey[period.Period], []*core.Survey] // zero period: all
 	Incidents       *dataloadgen.Loader[argKey[postgres.DateRange], []*core.Incident]
+	IncidentsByIDs  *dataloadgen.Loader[int64, *core.Incident]
 	Lawsuits        *dataloadgen.Loader[int64, []*core.LawsuitYear]
 	Carriers        *dataloadgen.Loader[int64, []*core.CultureCarrier]
 	MediationByIDs  *dataloadgen.Loader[int64, *core.MediationCase]
@@ -102,6 +103,7 @@ func newRecordLoaders(db *postgres.DB, opts ...dataloadgen.Option) *RecordLoader
 			return db.SurveysByVillages(ctx, ids, &p)
 		})), opts...),
 		Incidents:       dataloadgen.NewLoader(list(byArg(db.IncidentsByVillages)), opts...),
+		IncidentsByIDs:  dataloadgen.NewLoader(list(db.IncidentsByIDs), opts...),
 		Lawsuits:        dataloadgen.NewLoader(list(db.LawsuitsByVillages), opts...),
 		Carriers:        dataloadgen.NewLoader(list(db.CarriersByVillages), opts...),
 		MediationByIDs:  dataloadgen.NewLoader(list(db.MediationCasesByIDs), opts...),

@@ -42,7 +42,18 @@ func (r *evidenceResolver) ID(ctx context.Context, obj *core.Evidence) (string, 
 
 // Activity is the resolver for the activity field.
 func (r *evidenceResolver) Activity(ctx context.Context, obj *core.Evidence) (*core.Activity, error) {
+	if obj.ActivityID == 0 {
+		return nil, nil
+	}
 	return For(ctx, r.DB).Activity.Load(ctx, obj.ActivityID)
+}
+
+// Incident is the resolver for the incident field.
+func (r *evidenceResolver) Incident(ctx context.Context, obj *core.Evidence) (*core.Incident, error) {
+	if obj.IncidentID == 0 {
+		return nil, nil
+	}
+	return For(ctx, r.DB).Records.IncidentsByIDs.Load(ctx, obj.IncidentID)
 }
 
 // Size is the resolver for the size field.
@@ -189,11 +200,11 @@ func (r *mutationResolver) DeleteActivity(ctx context.Context, input model.Delet
 
 // RequestEvidenceUpload is the resolver for the requestEvidenceUpload field.
 func (r *mutationResolver) RequestEvidenceUpload(ctx context.Context, input model.RequestEvidenceUploadInput) (*model.RequestEvidenceUploadPayload, error) {
-	id, err := idOf(input.ActivityID, "Activity", "input", "activityId")
+	owner, err := evidenceOwner(input.ActivityID, input.IncidentID)
 	out := &model.RequestEvidenceUploadPayload{}
 	if err == nil {
 		var p *evidence.Pending
-		p, err = r.EvidenceService.RequestUpload(ctx, id, input.Filename, input.ContentType, int64(deref(input.MaxSize)))
+		p, err = r.EvidenceService.RequestUploadFor(ctx, owner, input.Filename, input.ContentType, int64(deref(input.MaxSize)))
 		if err == nil {
 			fields := make([]*model.FormField, 0, len(p.Fields))
 			for _, k := range sortedKeys(p.Fields) {
@@ -220,10 +231,10 @@ func (r *mutationResolver) ConfirmEvidenceUpload(ctx context.Context, input mode
 
 // UploadEvidence is the resolver for the uploadEvidence field.
 func (r *mutationResolver) UploadEvidence(ctx context.Context, input model.UploadEvidenceInput) (*model.EvidencePayload, error) {
-	id, err := idOf(input.ActivityID, "Activity", "input", "activityId")
+	owner, err := evidenceOwner(input.ActivityID, input.IncidentID)
 	out := &model.EvidencePayload{}
 	if err == nil {
-		out.Evidence, err = r.EvidenceService.Upload(ctx, id, evidence.File{Name: input.File.Filename, Size: input.File.Size, Body: input.File.File},
+		out.Evidence, err = r.EvidenceService.UploadFor(ctx, owner, evidence.File{Name: input.File.Filename, Size: input.File.Size, Body: input.File.File},
 			deref(input.Sha256))
 	}
 	out.UserErrors, err = userErrors(err)

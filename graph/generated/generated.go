@@ -315,6 +315,7 @@ type ComplexityRoot struct {
 		Duplicates           func(childComplexity int) int
 		Filename             func(childComplexity int) int
 		ID                   func(childComplexity int) int
+		Incident             func(childComplexity int) int
 		SHA256               func(childComplexity int) int
 		Size                 func(childComplexity int) int
 	}
@@ -431,6 +432,7 @@ type ComplexityRoot struct {
 	Incident struct {
 		CreatedAt        func(childComplexity int) int
 		Description      func(childComplexity int) int
+		Evidence         func(childComplexity int) int
 		ID               func(childComplexity int) int
 		Kind             func(childComplexity int) int
 		OccurredOn       func(childComplexity int) int
@@ -1212,6 +1214,7 @@ type DivisionChangeRegionResolver interface {
 type EvidenceResolver interface {
 	ID(ctx context.Context, obj *core.Evidence) (string, error)
 	Activity(ctx context.Context, obj *core.Evidence) (*core.Activity, error)
+	Incident(ctx context.Context, obj *core.Evidence) (*core.Incident, error)
 
 	Size(ctx context.Context, obj *core.Evidence) (int, error)
 
@@ -1241,6 +1244,8 @@ type HouseholdResolver interface {
 type IncidentResolver interface {
 	ID(ctx context.Context, obj *core.Incident) (string, error)
 	Village(ctx context.Context, obj *core.Incident) (*core.Village, error)
+
+	Evidence(ctx context.Context, obj *core.Incident) ([]*core.Evidence, error)
 }
 type JobRunResolver interface {
 	ID(ctx context.Context, obj *postgres.JobRun) (string, error)
@@ -2503,6 +2508,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Evidence.ID(childComplexity), true
+	case "Evidence.incident":
+		if e.ComplexityRoot.Evidence.Incident == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Evidence.Incident(childComplexity), true
 	case "Evidence.sha256":
 		if e.ComplexityRoot.Evidence.SHA256 == nil {
 			break
@@ -2932,6 +2943,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Incident.Description(childComplexity), true
+	case "Incident.evidence":
+		if e.ComplexityRoot.Incident.Evidence == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.Evidence(childComplexity), true
 	case "Incident.id":
 		if e.ComplexityRoot.Incident.ID == nil {
 			break
@@ -6985,7 +7002,7 @@ type Village implements Node {
   activities(period: Period, kind: ActivityKind, first: Int = 20, after: String): ActivityConnection!
   """某期间各类活动的数量。Counts of activities of each kind in a period."""
   activityCounts(period: Period!): ActivityCounts!
-  """证明材料，按上传时间倒序。Evidence files, newest first."""
+  """本村活动和案事件的证明材料，按上传时间倒序。Evidence files of the village's activities and incidents, newest first."""
   evidence(first: Int = 20, after: String): EvidenceConnection!
   """网格。Grids."""
   grids: [Grid!]!
@@ -7083,12 +7100,14 @@ type Activity implements Node {
   createdAt: DateTime!
 }
 
-"""证明材料文件（照片、签到表、PDF 等）。An evidence file: photo, sign-in sheet, PDF, Office document."""
+"""证明材料文件（照片、签到表、PDF 等），属于一项活动或一个案事件（二者之一）。An evidence file: photo, sign-in sheet, PDF, Office document. It belongs to exactly one owner: an activity or an incident."""
 type Evidence implements Node {
   """全局 ID。Global ID."""
   id: ID!
-  """所属活动。The activity."""
-  activity: Activity!
+  """所属活动；案事件的证明材料为空。The activity; null for an incident's evidence."""
+  activity: Activity
+  """所属案事件；活动的证明材料为空。The incident; null for an activity's evidence."""
+  incident: Incident
   """文件名。File name."""
   filename: String!
   """内容类型（按内容识别）。Content type, as sniffed from the content."""
@@ -7441,10 +7460,12 @@ type ActivityPayload {
   userErrors: [UserError!]!
 }
 
-"""申请浏览器直传（预签名 POST）。Input of requestEvidenceUpload: a browser upload by presigned POST."""
+"""申请浏览器直传（预签名 POST），给出活动 ID 或案事件 ID 之一。Input of requestEvidenceUpload: a browser upload by presigned POST, for exactly one of an activity and an incident."""
 input RequestEvidenceUploadInput {
-  """活动 ID。The activity's ID."""
-  activityId: ID!
+  """活动 ID（与 incidentId 二选一）。The activity's ID (or incidentId, not both)."""
+  activityId: ID
+  """案事件 ID（与 activityId 二选一；需 RECORD_PARTNER_FACTS 权限）。The incident's ID (or activityId, not both; needs RECORD_PARTNER_FACTS)."""
+  incidentId: ID
   """文件名。File name."""
   filename: String!
   """浏览器声明的内容类型（存储端强制一致）。Content type the browser will send (enforced by the storage)."""
@@ -7486,10 +7507,12 @@ input ConfirmEvidenceUploadInput {
   """浏览器计算的 SHA-256（十六进制）。SHA-256 computed by the browser, hex."""
   sha256: String!
 }
-"""经 GraphQL multipart 上传小文件。Input of uploadEvidence (GraphQL multipart)."""
+"""经 GraphQL multipart 上传小文件，给出活动 ID 或案事件 ID 之一。Input of uploadEvidence (GraphQL multipart), for exactly one of an activity and an incident."""
 input UploadEvidenceInput {
-  """活动 ID。The activity's ID."""
-  activityId: ID!
+  """活动 ID（与 incidentId 二选一）。The activity's ID (or incidentId, not both)."""
+  activityId: ID
+  """案事件 ID（与 activityId 二选一；需 RECORD_PARTNER_FACTS 权限）。The incident's ID (or activityId, not both; needs RECORD_PARTNER_FACTS)."""
+  incidentId: ID
   """文件。The file."""
   file: Upload!
   """可选：客户端计算的 SHA-256，用于校验。Optional SHA-256 from the client, checked."""
@@ -7570,13 +7593,13 @@ type Mutation {
   updateActivity(input: UpdateActivityInput!): ActivityPayload! @can(permission: RECORD_ACTIVITY)
   """删除活动（保留记录）。Delete an activity (kept as a record)."""
   deleteActivity(input: DeleteActivityInput!): ActivityPayload! @can(permission: RECORD_ACTIVITY)
-  """申请浏览器直传证明材料。Start a browser upload of evidence."""
+  """申请浏览器直传活动或案事件的证明材料；案事件的另需 RECORD_PARTNER_FACTS 权限。Start a browser upload of evidence of an activity or an incident; an incident's also needs RECORD_PARTNER_FACTS."""
   requestEvidenceUpload(input: RequestEvidenceUploadInput!): RequestEvidenceUploadPayload! @can(permission: RECORD_ACTIVITY)
-  """确认浏览器直传（校验大小、类型、SHA-256 后关联）。Confirm a browser upload: checked, then linked."""
+  """确认浏览器直传（校验大小、类型、SHA-256 后关联）；案事件的另需 RECORD_PARTNER_FACTS 权限。Confirm a browser upload: checked, then linked; an incident's also needs RECORD_PARTNER_FACTS."""
   confirmEvidenceUpload(input: ConfirmEvidenceUploadInput!): EvidencePayload! @can(permission: RECORD_ACTIVITY)
-  """经 GraphQL multipart 上传证明材料（小文件）。Upload evidence through GraphQL multipart (small files)."""
+  """经 GraphQL multipart 上传活动或案事件的证明材料（小文件）；案事件的另需 RECORD_PARTNER_FACTS 权限。Upload evidence of an activity or an incident through GraphQL multipart (small files); an incident's also needs RECORD_PARTNER_FACTS."""
   uploadEvidence(input: UploadEvidenceInput!): EvidencePayload! @can(permission: RECORD_ACTIVITY)
-  """删除证明材料。Delete evidence."""
+  """删除证明材料；案事件的另需 RECORD_PARTNER_FACTS 权限。Delete evidence; an incident's also needs RECORD_PARTNER_FACTS."""
   deleteEvidence(input: DeleteEvidenceInput!): DeleteEvidencePayload! @can(permission: RECORD_ACTIVITY)
   """签发令牌。Issue a token."""
   createToken(input: CreateTokenInput!): CreateTokenPayload! @can(permission: MANAGE_TOKENS)
@@ -8621,6 +8644,8 @@ type Incident implements Node {
   sourceDepartment: String!
   """情况说明。Description."""
   description: String!
+  """证明材料（上传时间顺序）。Evidence files, oldest first."""
+  evidence: [Evidence!]!
   """登记时间。When it was recorded."""
   createdAt: DateTime!
 }
@@ -9155,7 +9180,7 @@ extend type Mutation {
   recordIncident(input: RecordIncidentInput!): IncidentPayload! @can(permission: RECORD_PARTNER_FACTS)
   """修改案事件。Change an incident."""
   updateIncident(input: UpdateIncidentInput!): IncidentPayload! @can(permission: RECORD_PARTNER_FACTS)
-  """删除误登记的案事件。Delete an incident recorded by mistake."""
+  """删除误登记的案事件（其证明材料一并删除，文件按保存期限保留）。Delete an incident recorded by mistake; its evidence goes with it (objects kept until retention allows)."""
   deleteIncident(input: DeleteRecordInput!): DeleteRecordPayload! @can(permission: RECORD_PARTNER_FACTS)
   """登记某村某年的诉讼案件数。Record a village's lawsuit counts of a year."""
   setLawsuits(input: SetLawsuitsInput!): LawsuitYearPayload! @can(permission: RECORD_PARTNER_FACTS)
@@ -10325,6 +10350,8 @@ func (ec *executionContext) childFields_Evidence(ctx context.Context, field grap
 		return ec.fieldContext_Evidence_id(ctx, field)
 	case "activity":
 		return ec.fieldContext_Evidence_activity(ctx, field)
+	case "incident":
+		return ec.fieldContext_Evidence_incident(ctx, field)
 	case "filename":
 		return ec.fieldContext_Evidence_filename(ctx, field)
 	case "contentType":
@@ -10579,6 +10606,8 @@ func (ec *executionContext) childFields_Incident(ctx context.Context, field grap
 		return ec.fieldContext_Incident_sourceDepartment(ctx, field)
 	case "description":
 		return ec.fieldContext_Incident_description(ctx, field)
+	case "evidence":
+		return ec.fieldContext_Incident_evidence(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_Incident_createdAt(ctx, field)
 	}
@@ -17458,10 +17487,10 @@ func (ec *executionContext) _Evidence_activity(ctx context.Context, field graphq
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *core.Activity) graphql.Marshaler {
-			return ec.marshalNActivity2ᚖgithubᚗcomᚋlawvillageᚋlawvillageᚋinternalᚋcoreᚐActivity(ctx, selections, v)
+			return ec.marshalOActivity2ᚖgithubᚗcomᚋlawvillageᚋlawvillageᚋinternalᚋcoreᚐActivity(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Evidence_activity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -17472,6 +17501,38 @@ func (ec *executionContext) fieldContext_Evidence_activity(_ context.Context, fi
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Activity(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Evidence_incident(ctx context.Context, field graphql.CollectedField, obj *core.Evidence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Evidence_incident(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Evidence().Incident(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *core.Incident) graphql.Marshaler {
+			return ec.marshalOIncident2ᚖgithubᚗcomᚋlawvillageᚋlawvillageᚋinternalᚋcoreᚐIncident(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Evidence_incident(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Evidence",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Incident(ctx, field)
 		},
 	}
 	return fc, nil
@@ -19559,6 +19620,38 @@ func (ec *executionContext) _Incident_description(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_Incident_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Incident", field, false, false, "String")
+}
+
+func (ec *executionContext) _Incident_evidence(ctx context.Context, field graphql.CollectedField, obj *core.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_evidence(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Incident().Evidence(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*core.Evidence) graphql.Marshaler {
+			return ec.marshalNEvidence2ᚕᚖgithubᚗcomᚋlawvillageᚋlawvillageᚋinternalᚋcoreᚐEvidenceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_evidence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Incident",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Evidence(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Incident_createdAt(ctx context.Context, field graphql.CollectedField, obj *core.Incident) (ret graphql.Marshaler) {
@@ -39594,7 +39687,7 @@ func (ec *executionContext) unmarshalInputRequestEvidenceUploadInput(ctx context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"activityId", "filename", "contentType", "maxSize"}
+	fieldsInOrder := [...]string{"activityId", "incidentId", "filename", "contentType", "maxSize"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -39603,11 +39696,18 @@ func (ec *executionContext) unmarshalInputRequestEvidenceUploadInput(ctx context
 		switch k {
 		case "activityId":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("activityId"))
-			data, err := ec.unmarshalNID2string(ctx, v)
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.ActivityID = data
+		case "incidentId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("incidentId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IncidentID = data
 		case "filename":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("filename"))
 			data, err := ec.unmarshalNString2string(ctx, v)
@@ -40798,7 +40898,7 @@ func (ec *executionContext) unmarshalInputUploadEvidenceInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"activityId", "file", "sha256"}
+	fieldsInOrder := [...]string{"activityId", "incidentId", "file", "sha256"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -40807,11 +40907,18 @@ func (ec *executionContext) unmarshalInputUploadEvidenceInput(ctx context.Contex
 		switch k {
 		case "activityId":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("activityId"))
-			data, err := ec.unmarshalNID2string(ctx, v)
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.ActivityID = data
+		case "incidentId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("incidentId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IncidentID = data
 		case "file":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("file"))
 			data, err := ec.unmarshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx, v)
@@ -42675,9 +42782,15 @@ func (ec *executionContext) _Evidence(ctx context.Context, sel ast.SelectionSet,
 				})
 		case "activity":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Evidence_activity(ctx, field, obj)
+				})
+		case "incident":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Evidence_incident(ctx, field, obj)
 				})
 		case "filename":
 			out.Values[i] = ec._Evidence_filename(ctx, field, obj)
@@ -43542,6 +43655,12 @@ func (ec *executionContext) _Incident(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "evidence":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Incident_evidence(ctx, field, obj)
+				})
 		case "createdAt":
 			out.Values[i] = ec._Incident_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {

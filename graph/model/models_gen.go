@@ -939,10 +939,12 @@ type RenameVillageInput struct {
 	Name string `json:"name"`
 }
 
-// 申请浏览器直传（预签名 POST）。Input of requestEvidenceUpload: a browser upload by presigned POST.
+// 申请浏览器直传（预签名 POST），给出活动 ID 或案事件 ID 之一。Input of requestEvidenceUpload: a browser upload by presigned POST, for exactly one of an activity and an incident.
 type RequestEvidenceUploadInput struct {
-	// 活动 ID。The activity's ID.
-	ActivityID string `json:"activityId"`
+	// 活动 ID（与 incidentId 二选一）。The activity's ID (or incidentId, not both).
+	ActivityID *string `json:"activityId,omitempty"`
+	// 案事件 ID（与 activityId 二选一；需 RECORD_PARTNER_FACTS 权限）。The incident's ID (or activityId, not both; needs RECORD_PARTNER_FACTS).
+	IncidentID *string `json:"incidentId,omitempty"`
 	// 文件名。File name.
 	Filename string `json:"filename"`
 	// 浏览器声明的内容类型（存储端强制一致）。Content type the browser will send (enforced by the storage).
@@ -1307,10 +1309,12 @@ type UpdateVillageInput struct {
 	HouseholdCount *int `json:"householdCount,omitempty"`
 }
 
-// 经 GraphQL multipart 上传小文件。Input of uploadEvidence (GraphQL multipart).
+// 经 GraphQL multipart 上传小文件，给出活动 ID 或案事件 ID 之一。Input of uploadEvidence (GraphQL multipart), for exactly one of an activity and an incident.
 type UploadEvidenceInput struct {
-	// 活动 ID。The activity's ID.
-	ActivityID string `json:"activityId"`
+	// 活动 ID（与 incidentId 二选一）。The activity's ID (or incidentId, not both).
+	ActivityID *string `json:"activityId,omitempty"`
+	// 案事件 ID（与 activityId 二选一；需 RECORD_PARTNER_FACTS 权限）。The incident's ID (or activityId, not both; needs RECORD_PARTNER_FACTS).
+	IncidentID *string `json:"incidentId,omitempty"`
 	// 文件。The file.
 	File graphql.Upload `json:"file"`
 	// 可选：客户端计算的 SHA-256，用于校验。Optional SHA-256 from the client, checked.

@@ -85,8 +85,8 @@ const (
 	PermImportRegions  Permission = "import_regions"  // load the hierarchy
 	PermManageTokens   Permission = "manage_tokens"   // issue and revoke tokens
 	// PermRecordPartnerFacts covers the facts partner departments supply
-	// (incidents, lawsuits): they can revoke a title, so the village and town
-	// under review may not enter or erase them.
+	// (incidents with their evidence files, lawsuits): they can revoke a
+	// title, so the village and town under review may not enter or erase them.
 	PermRecordPartnerFacts Permission = "record_partner_facts"
 	// PermAcknowledgeAlerts lets officials acknowledge alerts with a comment.
 	PermAcknowledgeAlerts Permission = "acknowledge_alerts"

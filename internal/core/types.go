@@ -82,11 +82,13 @@ type Activity struct {
 	UpdatedAt    time.Time    `db:"updated_at"`
 }
 
-// Evidence is a file (photo, sign-in sheet, PDF, Office document) attached to an activity.
+// Evidence is a file (photo, sign-in sheet, PDF, Office document) attached to
+// exactly one owner: an activity or an incident.
 type Evidence struct {
 	ID          int64      `db:"id"`
 	VillageID   int64      `db:"village_id"`
-	ActivityID  int64      `db:"activity_id"`
+	ActivityID  int64      `db:"activity_id"` // 0 when the evidence is an incident's
+	IncidentID  int64      `db:"incident_id"` // 0 when the evidence is an activity's
 	ObjectKey   string     `db:"object_key"`
 	Filename    string     `db:"filename"`
 	ContentType string     `db:"content_type"`
@@ -101,7 +103,8 @@ type Evidence struct {
 type Upload struct {
 	ID           int64     `db:"id"`
 	VillageID    int64     `db:"village_id"`
-	ActivityID   int64     `db:"activity_id"`
+	ActivityID   int64     `db:"activity_id"` // 0 when the upload is for an incident
+	IncidentID   int64     `db:"incident_id"` // 0 when the upload is for an activity
 	ObjectKey    string    `db:"object_key"`
 	Filename     string    `db:"filename"`
 	DeclaredType string    `db:"declared_type"`

@@ -18,7 +18,8 @@ import (
 )
 
 // Service takes evidence files in (by presigned POST or streamed multipart),
-// checks them and links them to activities, hands out download links, and
+// checks them and links them to their owner (an activity or an incident),
+// hands out download links, and
 // sweeps what was never confirmed. The rule it keeps: a database row for
 // evidence exists only when its object does, and an object is never left
 // without a row that will clean it up.
@@ -83,10 +84,30 @@ type Pending struct {
 	MaxSize int64
 }
 
-// RequestUpload reserves a browser upload for an activity and returns a
-// presigned POST policy: the storage enforces the key, the content type and
-// the size range. maxSize 0 means the setting's limit.
+// RequestUpload reserves a browser upload for an activity (RequestUploadFor
+// with core.ActivityEvidence).
 func (s *Service) RequestUpload(ctx context.Context, activityID int64, filename, contentType string, maxSize int64) (*Pending, error) {
+	return s.RequestUploadFor(ctx, core.ActivityEvidence(activityID), filename, contentType, maxSize)
+}
+
+// checkOwner refuses an owner that is not exactly one of activity and
+// incident, and a caller without the owner's permission (an incident's
+// evidence takes RECORD_PARTNER_FACTS), before anything is read or stored.
+func checkOwner(ctx context.Context, o core.EvidenceOwner) error {
+	if err := o.Check(); err != nil {
+		return err
+	}
+	_, err := o.Require(ctx, "input", o.InputField())
+	return err
+}
+
+// RequestUploadFor reserves a browser upload for an activity or an incident
+// and returns a presigned POST policy: the storage enforces the key, the
+// content type and the size range. maxSize 0 means the setting's limit.
+func (s *Service) RequestUploadFor(ctx context.Context, owner core.EvidenceOwner, filename, contentType string, maxSize int64) (*Pending, error) {
+	if err := checkOwner(ctx, owner); err != nil {
+		return nil, err
+	}
 	st, err := s.settings(ctx)
 	if err != nil {
 		return nil, err
@@ -106,8 +127,8 @@ func (s *Service) RequestUpload(ctx context.Context, activityID int64, filename,
 		}
 		maxSize = st.maxBytes
 	}
-	u, err := s.DB.ReserveUpload(ctx, postgres.NewUpload{ActivityID: activityID, Filename: name, DeclaredType: ct,
-		MaxSize: maxSize, Method: "presigned_post", TTL: st.uploadTTL})
+	u, err := s.DB.ReserveUpload(ctx, postgres.NewUpload{ActivityID: owner.ActivityID, IncidentID: owner.IncidentID,
+		Filename: name, DeclaredType: ct, MaxSize: maxSize, Method: "presigned_post", TTL: st.uploadTTL})
 	if err != nil {
 		return nil, err
 	}
@@ -122,8 +143,9 @@ func (s *Service) RequestUpload(ctx context.Context, activityID int64, filename,
 
 // ConfirmUpload checks a browser-uploaded object (present, size within the
 // limit, content of an allowed type matching the declared one, SHA-256 equal
-// to the browser's) and links it to its activity. A failed check removes the
-// object and the reservation.
+// to the browser's) and links it to its activity or incident. A failed check
+// removes the object and the reservation; a caller without the owner's
+// permission is refused before anything is read or removed.
 func (s *Service) ConfirmUpload(ctx context.Context, uploadID int64, sha string) (*core.Evidence, error) {
 	st, err := s.settings(ctx)
 	if err != nil {
@@ -139,6 +161,9 @@ func (s *Service) ConfirmUpload(ctx context.Context, uploadID int64, sha string)
 	}
 	if u.Status != "pending" {
 		return nil, core.Errorf(core.ECONFLICT, "该上传已确认", "this upload was already confirmed").WithField("input", "uploadId")
+	}
+	if _, err := u.Owner().Require(ctx, "input", "uploadId"); err != nil {
+		return nil, err // someone else's upload: not ours to check or discard
 	}
 	rc, info, err := s.Store.Open(ctx, u.ObjectKey)
 	if err != nil {
@@ -184,10 +209,19 @@ type File struct {
 	Body io.Reader
 }
 
-// Upload streams a small file into storage (never holding it whole in
-// memory), checks it as ConfirmUpload does and links it. sha, when not empty,
-// must match the content.
+// Upload streams a small file into storage for an activity (UploadFor with
+// core.ActivityEvidence).
 func (s *Service) Upload(ctx context.Context, activityID int64, f File, sha string) (*core.Evidence, error) {
+	return s.UploadFor(ctx, core.ActivityEvidence(activityID), f, sha)
+}
+
+// UploadFor streams a small file into storage (never holding it whole in
+// memory), checks it as ConfirmUpload does and links it to the activity or
+// incident. sha, when not empty, must match the content.
+func (s *Service) UploadFor(ctx context.Context, owner core.EvidenceOwner, f File, sha string) (*core.Evidence, error) {
+	if err := checkOwner(ctx, owner); err != nil {
+		return nil, err
+	}
 	st, err := s.settings(ctx)
 	if err != nil {
 		return nil, err
@@ -207,8 +241,8 @@ func (s *Service) Upload(ctx context.Context, activityID int64, f File, sha stri
 	if err != nil {
 		return nil, err
 	}
-	u, err := s.DB.ReserveUpload(ctx, postgres.NewUpload{ActivityID: activityID, Filename: name, DeclaredType: kind.MIME,
-		MaxSize: st.maxBytes, Method: "multipart", TTL: st.uploadTTL})
+	u, err := s.DB.ReserveUpload(ctx, postgres.NewUpload{ActivityID: owner.ActivityID, IncidentID: owner.IncidentID,
+		Filename: name, DeclaredType: kind.MIME, MaxSize: st.maxBytes, Method: "multipart", TTL: st.uploadTTL})
 	if err != nil {
 		return nil, err
 	}

@@ -376,7 +376,7 @@ WHERE v.level = 5`+exists("v", "$2")+``, in.ps, in.cutoff, pq.Array(pick(want, "
 WITH k AS (SELECT unnest($3::text[]) AS metric),
 e AS (
   SELECT village_id, kind AS metric, count(*) AS n FROM incidents
-  WHERE kind IN ('civil_to_criminal', 'extreme_violence') AND occurred_on BETWEEN $1::date AND $2::date GROUP BY 1, 2
+  WHERE kind IN ('civil_to_criminal', 'extreme_violence') AND deleted_at IS NULL AND occurred_on BETWEEN $1::date AND $2::date GROUP BY 1, 2
   UNION ALL
   SELECT village_id, 'civil_to_criminal', count(*) FROM mediation_cases
   WHERE turned_criminal AND received_on BETWEEN $1::date AND $2::date GROUP BY 1)

@@ -668,7 +668,9 @@ func (db *DB) ImportIncidents(ctx context.Context, f ImportFile, rows []Incident
 				}); err != nil {
 				return 0, 0, err
 			}
-			key := `s.village_id = i.village_id AND s.kind = i.kind AND s.occurred_on = i.occurred_on AND s.source_department = i.source_department`
+			// Deleted incidents (kept as owners of their deleted evidence) are not matched: importing one again records it anew.
+			key := `s.village_id = i.village_id AND s.kind = i.kind AND s.occurred_on = i.occurred_on AND s.source_department = i.source_department
+  AND i.deleted_at IS NULL`
 			set := f.present("description")
 			upd := `SELECT i.* FROM incidents i WHERE false`
 			if len(set) > 0 {

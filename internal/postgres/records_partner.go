@@ -77,7 +77,7 @@ func (db *DB) UpdateIncident(ctx context.Context, id int64, p IncidentPatch) (*c
 	var i core.Incident
 	err := db.InScope(ctx, func(tx *Tx) error {
 		var before core.Incident
-		if err := tx.Get(&before, `SELECT `+incidentCols+` FROM incidents i WHERE i.id = $1 FOR UPDATE`, id); err != nil {
+		if err := tx.Get(&before, `SELECT `+incidentCols+` FROM incidents i WHERE i.id = $1 AND i.deleted_at IS NULL FOR UPDATE`, id); err != nil {
 			return noRows(err, "案事件 / incident", "input", "id")
 		}
 		in := IncidentInput{Kind: before.Kind, OccurredOn: before.OccurredOn, SourceDepartment: before.SourceDepartment, Description: before.Description}
@@ -100,17 +100,36 @@ func (db *DB) UpdateIncident(ctx context.Context, id int64, p IncidentPatch) (*c
 	return &i, nil
 }
 
-// DeleteIncident removes an incident recorded by mistake (the audit trail keeps it).
+// DeleteIncident removes an incident recorded by mistake. The row stays,
+// marked deleted and read by nobody (the audit trail keeps its content), so
+// that its evidence files, deleted with it and kept until retention allows
+// like any deleted evidence, still have an owner.
 func (db *DB) DeleteIncident(ctx context.Context, id int64, reason string) error {
 	if err := reasonRequired(reason); err != nil {
 		return err
 	}
 	return db.InScope(ctx, func(tx *Tx) error {
 		var before core.Incident
-		if err := tx.Get(&before, `DELETE FROM incidents i WHERE i.id = $1 RETURNING `+incidentCols, id); err != nil {
+		if err := tx.Get(&before, `UPDATE incidents i SET deleted_at = now() WHERE i.id = $1 AND i.deleted_at IS NULL RETURNING `+incidentCols, id); err != nil {
 			return noRows(err, "案事件 / incident", "input", "id")
 		}
-		return audit(tx, "incident.delete", "incident", id, &before.VillageID, before, map[string]any{"reason": reason})
+		actor := core.ActorFrom(ctx)
+		var evidenceIDs []int64
+		if err := tx.Select(&evidenceIDs, `UPDATE evidence SET deleted_at = now(), deleted_by = nullif($2, 0), delete_reason = $3
+			WHERE incident_id = $1 AND deleted_at IS NULL RETURNING id`, id, actor.TokenID, reason); err != nil {
+			return err
+		}
+		for _, eid := range evidenceIDs {
+			if err := audit(tx, "evidence.delete", "evidence", eid, &before.VillageID, nil,
+				map[string]any{"deleted": true, "reason": reason, "with_incident": id}); err != nil {
+				return err
+			}
+		}
+		after := map[string]any{"reason": reason}
+		if len(evidenceIDs) > 0 {
+			after["evidence_deleted"] = len(evidenceIDs)
+		}
+		return audit(tx, "incident.delete", "incident", id, &before.VillageID, before, after)
 	})
 }
 
@@ -119,7 +138,7 @@ func (db *DB) IncidentsByVillages(ctx context.Context, ids []int64, r DateRange)
 	from, to := r.bounds()
 	var rows []*core.Incident
 	err := db.ReadInScope(ctx, func(tx *Tx) error {
-		return tx.Select(&rows, `SELECT `+incidentCols+` FROM incidents i WHERE i.village_id = ANY($1)
+		return tx.Select(&rows, `SELECT `+incidentCols+` FROM incidents i WHERE i.village_id = ANY($1) AND i.deleted_at IS NULL
 			AND i.occurred_on BETWEEN $2::date AND $3::date ORDER BY i.occurred_on DESC, i.id DESC`, pq.Array(ids), from, to)
 	})
 	if err != nil {
@@ -128,16 +147,28 @@ func (db *DB) IncidentsByVillages(ctx context.Context, ids []int64, r DateRange)
 	return groupByID(ids, rows, func(i *core.Incident) int64 { return i.VillageID }), nil
 }
 
-// IncidentByID returns an incident, if in scope.
+// IncidentByID returns an incident, if in scope and not deleted.
 func (db *DB) IncidentByID(ctx context.Context, id int64) (*core.Incident, error) {
 	var i core.Incident
 	err := db.ReadInScope(ctx, func(tx *Tx) error {
-		return tx.Get(&i, `SELECT `+incidentCols+` FROM incidents i WHERE i.id = $1`, id)
+		return tx.Get(&i, `SELECT `+incidentCols+` FROM incidents i WHERE i.id = $1 AND i.deleted_at IS NULL`, id)
 	})
 	if err != nil {
 		return nil, noRows(err, "案事件 / incident")
 	}
 	return &i, nil
+}
+
+// IncidentsByIDs returns incidents in the order of ids (nil where missing, deleted or out of scope).
+func (db *DB) IncidentsByIDs(ctx context.Context, ids []int64) ([]*core.Incident, error) {
+	var rows []*core.Incident
+	err := db.ReadInScope(ctx, func(tx *Tx) error {
+		return tx.Select(&rows, `SELECT `+incidentCols+` FROM incidents i WHERE i.id = ANY($1) AND i.deleted_at IS NULL`, pq.Array(ids))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return orderByID(ids, rows, func(i *core.Incident) int64 { return i.ID }), nil
 }
 
 const lawsuitCols = `l.village_id, l.year, l.civil, l.administrative, l.source_department, l.updated_at`
