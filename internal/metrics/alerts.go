@@ -71,12 +71,20 @@ SELECT ev.id, up.inserted FROM ev JOIN up ON up.id = ev.alert_id`,
 	if err := tx.Select(&resolved, `
 WITH old AS (
   SELECT a.id, a.state FROM alerts a
-  LEFT JOIN metric_snapshots s ON s.metric = a.rule AND s.region_id = a.region_id AND s.period = a.period
-  WHERE a.period = $1 AND a.rule = ANY($2) AND a.state <> 'resolved' AND (s.status = 'met' OR s.region_id IS NULL)
+  JOIN metric_snapshots s ON s.metric = a.rule AND s.region_id = a.region_id AND s.period = a.period
+  WHERE a.period = $1 AND a.rule = ANY($2) AND a.state <> 'resolved' AND s.status = 'met'
+  FOR UPDATE OF a),
+-- Villages dissolved by a division adjustment lose their snapshots of the
+-- period (Compute removes them): their alerts resolve too.
+gone AS (
+  SELECT a.id, a.state FROM alerts a
+  WHERE a.period = $1 AND a.rule = ANY($2) AND a.state <> 'resolved'
+    AND a.region_id = ANY (ARRAY(SELECT v.id FROM regions v WHERE v.level = 5 AND v.dissolved_on IS NOT NULL))
+    AND NOT EXISTS (SELECT 1 FROM metric_snapshots s WHERE s.metric = a.rule AND s.region_id = a.region_id AND s.period = a.period)
   FOR UPDATE OF a),
 res AS (
   UPDATE alerts a SET state = 'resolved', resolved_at = $3, version = a.version + 1
-  FROM old WHERE a.id = old.id
+  FROM (SELECT * FROM old UNION SELECT * FROM gone) old WHERE a.id = old.id
   RETURNING a.id, a.region_id, old.state AS from_state)
 INSERT INTO alert_events (alert_id, region_id, at, action, from_state, to_state, actor_name, job_run_id)
 SELECT id, region_id, $3, 'resolved', from_state, 'resolved', 'system', $4 FROM res

@@ -119,9 +119,12 @@ func (c *Computer) Compute(ctx context.Context, p period.Period, families []Fami
 		}
 		// Snapshots of villages that no longer existed at the cutoff (merged
 		// away or split up during the period) go; their alerts resolve below.
-		if _, err := tx.Exec(`DELETE FROM metric_snapshots s USING regions v
-			WHERE s.region_id = v.id AND v.level = 5 AND s.period = $1 AND s.metric = ANY($2)
-			  AND NOT lv_exists_on(v.established_on, v.dissolved_on, $3::date)`, p.String(), pq.Array(keysOf(ms)), in.cutoff); err != nil {
+		// The villages are found first (few, through regions_dissolved), then
+		// their snapshots by the primary key: not a pass over every snapshot.
+		if _, err := tx.Exec(`DELETE FROM metric_snapshots s
+			WHERE s.period = $1 AND s.metric = ANY($2) AND s.region_id = ANY (ARRAY(
+			  SELECT v.id FROM regions v WHERE v.level = 5 AND (v.dissolved_on IS NOT NULL OR v.established_on IS NOT NULL)
+			    AND NOT lv_exists_on(v.established_on, v.dissolved_on, $3::date)))`, p.String(), pq.Array(keysOf(ms)), in.cutoff); err != nil {
 			return err
 		}
 		res.Alerts, err = evaluateAlerts(tx, ms, p, now, runID)

@@ -423,3 +423,42 @@ func TestLegalAdviserInOffice(t *testing.T) {
 		t.Errorf("the dissolved village has %d snapshots for 2026-Q3", n)
 	}
 }
+
+// TestDissolvedVillageLeavesThePeriod: a village that fails mediation has an
+// alert for 2026-Q3; merged away on 1 September, the next run removes its
+// snapshots of the quarter and resolves its alert, and the areas no longer
+// count it. Its earlier quarter keeps its snapshots and alert.
+func TestDissolvedVillageLeavesThePeriod(t *testing.T) {
+	f := newFixture(t)
+	f.cases("D", 5, 5, 0, "2026-05-10")
+	f.cases("D", 5, 5, 0, "2026-07-10")
+	f.cases("C", 9, 1, 0, "2026-07-10")
+	f.compute("2026-Q2", shanghai(2026, 8, 20), metrics.FamilyOutcomes)
+	f.compute("2026-Q3", shanghai(2026, 8, 20), metrics.FamilyOutcomes)
+	f.want("mediation_success", "320117100", "2026-Q3", 14, 20, "not_met")
+	f.exec(`UPDATE regions SET dissolved_on = '2026-09-01', successor_id = $2 WHERE id = $1`, f.ids["D"], f.ids["C"])
+	res := f.compute("2026-Q3", shanghai(2026, 9, 2), metrics.FamilyOutcomes)
+	if res.Alerts.Resolved < 1 {
+		t.Fatalf("the dissolved village's alert did not resolve: %+v", res.Alerts)
+	}
+	f.want("mediation_success", "320117100", "2026-Q3", 9, 10, "met")
+	count := func(q string, args ...any) int {
+		var n int
+		if err := f.db.AsSystem(f.ctx, func(tx *postgres.Tx) error { return tx.Get(&n, q, args...) }); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := count(`SELECT count(*) FROM metric_snapshots WHERE region_id = $1 AND period = '2026-Q3'`, f.ids["D"]); n != 0 {
+		t.Errorf("%d snapshots of the dissolved village remain for 2026-Q3", n)
+	}
+	if n := count(`SELECT count(*) FROM alerts WHERE region_id = $1 AND period = '2026-Q3' AND state <> 'resolved'`, f.ids["D"]); n != 0 {
+		t.Errorf("%d open alerts of the dissolved village for 2026-Q3", n)
+	}
+	// The quarter before the dissolution is history: recomputed, it stays.
+	f.compute("2026-Q2", shanghai(2026, 9, 2), metrics.FamilyOutcomes)
+	f.want("mediation_success", "320117100202", "2026-Q2", 5, 10, "not_met")
+	if n := count(`SELECT count(*) FROM alerts WHERE region_id = $1 AND period = '2026-Q2' AND rule = 'mediation_success' AND state = 'open'`, f.ids["D"]); n != 1 {
+		t.Errorf("the Q2 alert of the dissolved village: %d open, want 1", n)
+	}
+}
