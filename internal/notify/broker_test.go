@@ -100,6 +100,37 @@ func TestBrokerReplaysAfterReconnect(t *testing.T) {
 	if want := emit(t, db, 1); next(t, ch) != want {
 		t.Fatalf("after the replay, not announced: %+v", want)
 	}
+	// Transactions commit out of order: a lower range announced after a
+	// higher one is still announced.
+	raw, err := sql.Open("postgres", dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	tx, err := raw.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var low notify.Range
+	if err := tx.QueryRow(`WITH s AS (SELECT set_config('lv.scope', '*', true)), e AS (
+		INSERT INTO alert_events (alert_id, region_id, at, action, to_state, actor_name)
+		SELECT a.id, a.region_id, now(), 'acknowledged', 'acknowledged', 'test' FROM alerts a, s RETURNING id)
+		SELECT min(id), max(id) FROM e`).Scan(&low.First, &low.Last); err != nil {
+		t.Fatal(err)
+	}
+	high := emit(t, db, 2)
+	if _, err := tx.Exec(`SELECT pg_notify($1, $2::text || '-' || $3::text)`, metrics.AlertEventsChannel, low.First, low.Last); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if got := next(t, ch); got != high {
+		t.Fatalf("announced %+v, want %+v first", got, high)
+	}
+	if got := next(t, ch); got != low {
+		t.Fatalf("the range committed later was %+v, want %+v", got, low)
+	}
 	select {
 	case r := <-ch:
 		t.Fatalf("unexpected range %+v", r)
