@@ -529,6 +529,19 @@ func (db *DB) SplitVillage(ctx context.Context, in SplitVillage) (*DivisionResul
 		}
 		return nil
 	}, func(d *divTx) error {
+		// The source first in the details, then the villages created.
+		s := d.detail(src, "split_source")
+		s.TerritoryChanged = !in.SourceContinues || in.TerritoryChanged
+		s.Dissolved = !in.SourceContinues
+		if !in.SourceContinues {
+			if _, err := d.tx.Exec(`UPDATE regions SET dissolved_on = $2::date, version = version + 1, updated_at = now() WHERE id = $1`, src.ID, d.eff.String()); err != nil {
+				return err
+			}
+			d.rulingFor(src.ID, "C2", fmt.Sprintf("%s 起拆分为 %d 个村(社区)，原村(社区)已不存在，应注销称号", d.eff, len(parts)),
+				fmt.Sprintf("from %s split into %d villages: the village no longer exists, the title is to be cancelled", d.eff, len(parts)))
+		} else {
+			d.territoryRule(src, false, "", in.TerritoryChanged)
+		}
 		for _, p := range parts {
 			var id int64
 			if err := d.tx.Get(&id, `INSERT INTO regions (code, name, level, kind, parent_id, path, established_on)
@@ -538,20 +551,6 @@ func (db *DB) SplitVillage(ctx context.Context, in SplitVillage) (*DivisionResul
 			}
 			d.details = append(d.details, core.DivisionRegion{RegionID: id, Role: "created", CodeAfter: p.code, NameAfter: p.name, ParentAfter: p.townCode})
 		}
-		s := d.detail(src, "split_source")
-		s.TerritoryChanged = !in.SourceContinues || in.TerritoryChanged
-		if !in.SourceContinues {
-			s.Dissolved = true
-			if _, err := d.tx.Exec(`UPDATE regions SET dissolved_on = $2::date, version = version + 1, updated_at = now() WHERE id = $1`, src.ID, d.eff.String()); err != nil {
-				return err
-			}
-			d.rulingFor(src.ID, "C2", fmt.Sprintf("%s 起拆分为 %d 个村(社区)，原村(社区)已不存在，应注销称号", d.eff, len(parts)),
-				fmt.Sprintf("from %s split into %d villages: the village no longer exists, the title is to be cancelled", d.eff, len(parts)))
-		} else {
-			d.territoryRule(src, false, "", in.TerritoryChanged)
-		}
-		// The split-off villages come first in the details, the source after; put the source first.
-		d.details = append(d.details[len(d.details)-1:], d.details[:len(d.details)-1]...)
 		return nil
 	})
 }
