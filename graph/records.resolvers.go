@@ -387,15 +387,7 @@ func (r *mutationResolver) UpdateSurvey(ctx context.Context, input model.UpdateS
 
 // DeleteSurvey is the resolver for the deleteSurvey field.
 func (r *mutationResolver) DeleteSurvey(ctx context.Context, input model.DeleteRecordInput) (*model.DeleteRecordPayload, error) {
-	id, err := idOf(input.ID, "Survey", "input", "id")
-	out := &model.DeleteRecordPayload{}
-	if err == nil {
-		if err = r.DB.DeleteSurvey(ctx, id, input.Reason); err == nil {
-			out.DeletedID = &input.ID
-		}
-	}
-	out.UserErrors, err = userErrors(err)
-	return out, err
+	return deleteRecord(ctx, input, "Survey", r.DB.DeleteSurvey)
 }
 
 // RecordIncident is the resolver for the recordIncident field.
@@ -424,15 +416,7 @@ func (r *mutationResolver) UpdateIncident(ctx context.Context, input model.Updat
 
 // DeleteIncident is the resolver for the deleteIncident field.
 func (r *mutationResolver) DeleteIncident(ctx context.Context, input model.DeleteRecordInput) (*model.DeleteRecordPayload, error) {
-	id, err := idOf(input.ID, "Incident", "input", "id")
-	out := &model.DeleteRecordPayload{}
-	if err == nil {
-		if err = r.DB.DeleteIncident(ctx, id, input.Reason); err == nil {
-			out.DeletedID = &input.ID
-		}
-	}
-	out.UserErrors, err = userErrors(err)
-	return out, err
+	return deleteRecord(ctx, input, "Incident", r.DB.DeleteIncident)
 }
 
 // SetLawsuits is the resolver for the setLawsuits field.
@@ -459,15 +443,7 @@ func (r *mutationResolver) AddCultureCarrier(ctx context.Context, input model.Ad
 
 // RemoveCultureCarrier is the resolver for the removeCultureCarrier field.
 func (r *mutationResolver) RemoveCultureCarrier(ctx context.Context, input model.DeleteRecordInput) (*model.DeleteRecordPayload, error) {
-	id, err := idOf(input.ID, "CultureCarrier", "input", "id")
-	out := &model.DeleteRecordPayload{}
-	if err == nil {
-		if err = r.DB.RemoveCultureCarrier(ctx, id, input.Reason); err == nil {
-			out.DeletedID = &input.ID
-		}
-	}
-	out.UserErrors, err = userErrors(err)
-	return out, err
+	return deleteRecord(ctx, input, "CultureCarrier", r.DB.RemoveCultureCarrier)
 }
 
 // ImportRecords is the resolver for the importRecords field.

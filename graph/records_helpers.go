@@ -160,3 +160,18 @@ func importTemplates() []*model.ImportTemplate {
 	}
 	return out
 }
+
+// deleteRecord removes the record with the input's ID (of the type) with the
+// given store function and builds the payload.
+func deleteRecord(ctx context.Context, input model.DeleteRecordInput, typ string,
+	del func(ctx context.Context, id int64, reason string) error) (*model.DeleteRecordPayload, error) {
+	out := &model.DeleteRecordPayload{}
+	id, err := idOf(input.ID, typ, "input", "id")
+	if err == nil {
+		if err = del(ctx, id, input.Reason); err == nil {
+			out.DeletedID = &input.ID
+		}
+	}
+	out.UserErrors, err = userErrors(err)
+	return out, err
+}

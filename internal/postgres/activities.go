@@ -214,18 +214,13 @@ func ActivityCursor(a *core.Activity) string {
 // Activities returns a page of a village's activities, newest first.
 func (db *DB) Activities(ctx context.Context, villageID int64, f ActivityFilter, p Page) ([]*core.Activity, bool, error) {
 	where, args := activityWhere(villageID, f)
-	if p.After != "" {
-		d, id, ok := strings.Cut(p.After, "|")
-		n, err := strconv.ParseInt(id, 10, 64)
-		if _, perr := time.Parse(time.DateOnly, d); !ok || err != nil || perr != nil {
-			return nil, false, core.Errorf(core.EINVALIDCURSOR, "分页游标无效", "invalid cursor")
-		}
-		args = append(args, d, n)
-		where += ` AND (a.occurred_on, a.id) < ($` + strconv.Itoa(len(args)-1) + `::date, $` + strconv.Itoa(len(args)) + `)`
+	where, args, err := afterDateID(where, args, p.After, "a.occurred_on", "a.id")
+	if err != nil {
+		return nil, false, err
 	}
 	args = append(args, p.First+1)
 	var rows []*core.Activity
-	err := db.ReadInScope(ctx, func(tx *Tx) error {
+	err = db.ReadInScope(ctx, func(tx *Tx) error {
 		return tx.Select(&rows, `SELECT `+activityCols+` FROM activities a WHERE `+where+
 			` ORDER BY a.occurred_on DESC, a.id DESC LIMIT $`+strconv.Itoa(len(args)), args...)
 	})

@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/lib/pq"
@@ -203,18 +202,13 @@ func MediationCursor(m *core.MediationCase) string {
 // MediationCases returns a page of a village's mediation cases, newest received first.
 func (db *DB) MediationCases(ctx context.Context, villageID int64, f MediationFilter, p Page) ([]*core.MediationCase, bool, error) {
 	where, args := mediationWhere(villageID, f)
-	if p.After != "" {
-		d, id, ok := strings.Cut(p.After, "|")
-		n, err := strconv.ParseInt(id, 10, 64)
-		if _, perr := time.Parse(time.DateOnly, d); !ok || err != nil || perr != nil {
-			return nil, false, core.Errorf(core.EINVALIDCURSOR, "分页游标无效", "invalid cursor")
-		}
-		args = append(args, d, n)
-		where += ` AND (m.received_on, m.id) < ($` + strconv.Itoa(len(args)-1) + `::date, $` + strconv.Itoa(len(args)) + `)`
+	where, args, err := afterDateID(where, args, p.After, "m.received_on", "m.id")
+	if err != nil {
+		return nil, false, err
 	}
 	args = append(args, p.First+1)
 	var rows []*core.MediationCase
-	err := db.ReadInScope(ctx, func(tx *Tx) error {
+	err = db.ReadInScope(ctx, func(tx *Tx) error {
 		return tx.Select(&rows, `SELECT `+mediationCols+` FROM mediation_cases m WHERE `+where+
 			` ORDER BY m.received_on DESC, m.id DESC LIMIT $`+strconv.Itoa(len(args)), args...)
 	})

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/lib/pq"
 
@@ -115,6 +116,21 @@ func (db *DB) TopRegions(ctx context.Context) ([]*core.Region, error) {
 			WHERE r.parent_id IS NULL OR r.parent_id NOT IN (SELECT id FROM regions) ORDER BY r.code`)
 	})
 	return rows, err
+}
+
+// afterDateID adds to where the keyset condition of a page ordered by a
+// date and an id, both descending, after the cursor key "2026-05-31|123".
+func afterDateID(where string, args []any, after, dateCol, idCol string) (string, []any, error) {
+	if after == "" {
+		return where, args, nil
+	}
+	d, id, ok := strings.Cut(after, "|")
+	n, err := strconv.ParseInt(id, 10, 64)
+	if _, perr := time.Parse(time.DateOnly, d); !ok || err != nil || perr != nil {
+		return "", nil, core.Errorf(core.EINVALIDCURSOR, "分页游标无效", "invalid cursor")
+	}
+	args = append(args, d, n)
+	return where + ` AND (` + dateCol + `, ` + idCol + `) < ($` + strconv.Itoa(len(args)-1) + `::date, $` + strconv.Itoa(len(args)) + `)`, args, nil
 }
 
 func trim[T any](rows []T, first int, err error) ([]T, bool, error) {
